@@ -1,0 +1,3 @@
+"""meritline: evidence-grounded performance reviews and statistically defensible calibration."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Identity and access: subjects, roles, the visibility rule and API tokens."""

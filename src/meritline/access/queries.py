@@ -1,0 +1,141 @@
+"""SQL for access: the visibility rule and API tokens.
+
+The visibility rule is one SQL definition, :func:`visible_employee_ids`. Lists filter with it
+(``Employee.id IN (...)``) and single reads check membership in it, so the two cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import ColumnElement, Select, and_, literal, or_, select, union
+from sqlalchemy.orm import Session
+
+from meritline.access.subject import Subject
+from meritline.models import ApiToken, ApiTokenOrgUnit, Employee, OrgUnit, ReportingLine
+
+
+def line_valid_on(as_of: date) -> ColumnElement[bool]:
+    """Reporting lines in force on ``as_of`` (``valid_to`` is exclusive)."""
+    return and_(
+        ReportingLine.valid_from <= as_of,
+        or_(ReportingLine.valid_to.is_(None), ReportingLine.valid_to > as_of),
+    )
+
+
+def reports_of(tenant_id: int, manager_id: int, as_of: date) -> Select[tuple[int]]:
+    """Direct and indirect reports of a manager on ``as_of`` (recursive)."""
+    tree = (
+        select(ReportingLine.employee_id.label("employee_id"))
+        .where(
+            ReportingLine.tenant_id == tenant_id,
+            ReportingLine.manager_id == manager_id,
+            line_valid_on(as_of),
+        )
+        .cte("reports", recursive=True)
+    )
+    tree = tree.union(
+        select(ReportingLine.employee_id).where(
+            ReportingLine.tenant_id == tenant_id,
+            ReportingLine.manager_id == tree.c.employee_id,
+            line_valid_on(as_of),
+        )
+    )
+    return select(tree.c.employee_id)
+
+
+def org_subtree(tenant_id: int, root_ids: Sequence[int]) -> Select[tuple[int]]:
+    """The given org units and every unit below them."""
+    tree = (
+        select(OrgUnit.id.label("id"))
+        .where(OrgUnit.tenant_id == tenant_id, OrgUnit.id.in_(list(root_ids)))
+        .cte("units", recursive=True)
+    )
+    tree = tree.union(
+        select(OrgUnit.id).where(OrgUnit.tenant_id == tenant_id, OrgUnit.parent_id == tree.c.id)
+    )
+    return select(tree.c.id)
+
+
+def visible_employee_ids(subject: Subject, as_of: date) -> Select[tuple[int]] | None:
+    """The ids of employees ``subject`` may see on ``as_of``; ``None`` means the whole tenant.
+
+    * employee, calibrator: themself (calibration populations arrive with calibration sessions);
+    * manager: themself and their direct and indirect reports on ``as_of``;
+    * hrbp: themself and everyone in the subtrees of their org units;
+    * admin, people_analyst, legal: the whole tenant.
+    """
+    if subject.sees_whole_tenant:
+        return None
+    me = subject.employee_id if subject.employee_id is not None else -1
+    parts: list[Select[tuple[int]]] = [select(literal(me).label("id"))]
+    if subject.role == "manager":
+        parts.append(reports_of(subject.tenant_id, me, as_of))
+    elif subject.role == "hrbp" and subject.org_unit_ids:
+        parts.append(
+            select(Employee.id).where(
+                Employee.tenant_id == subject.tenant_id,
+                Employee.org_unit_id.in_(org_subtree(subject.tenant_id, subject.org_unit_ids)),
+            )
+        )
+    if len(parts) == 1:
+        return parts[0]
+    return select(union(*parts).subquery().c[0])
+
+
+def visibility_filter(subject: Subject, as_of: date) -> ColumnElement[bool]:
+    """A WHERE clause on ``Employee`` implementing the visibility rule (lists use this)."""
+    visible = visible_employee_ids(subject, as_of)
+    tenant = Employee.tenant_id == subject.tenant_id
+    return tenant if visible is None else and_(tenant, Employee.id.in_(visible))
+
+
+def is_visible(session: Session, subject: Subject, employee_id: int, as_of: date) -> bool:
+    """Whether one employee passes the visibility rule (single reads use this)."""
+    query = select(Employee.id).where(Employee.id == employee_id, visibility_filter(subject, as_of))
+    return session.execute(query).first() is not None
+
+
+# --- tokens -------------------------------------------------------------------------------
+
+
+def add_token(session: Session, token: ApiToken, org_unit_ids: Sequence[int]) -> ApiToken:
+    """Store a token and its org-unit scope."""
+    session.add(token)
+    session.flush()
+    for org_unit_id in org_unit_ids:
+        session.add(
+            ApiTokenOrgUnit(tenant_id=token.tenant_id, token_id=token.id, org_unit_id=org_unit_id)
+        )
+    session.flush()
+    return token
+
+
+def token_by_hash(session: Session, token_hash: str) -> ApiToken | None:
+    """The token with this hash in the session's tenant."""
+    return session.scalars(select(ApiToken).where(ApiToken.token_hash == token_hash)).first()
+
+
+def token_org_units(session: Session, token_id: int) -> list[int]:
+    """The org units an hrbp token is scoped to."""
+    return list(
+        session.scalars(
+            select(ApiTokenOrgUnit.org_unit_id).where(ApiTokenOrgUnit.token_id == token_id)
+        )
+    )
+
+
+def token_by_id(session: Session, token_id: int) -> ApiToken | None:
+    """A token by id, in the session's tenant."""
+    return session.scalars(select(ApiToken).where(ApiToken.id == token_id)).first()
+
+
+def list_tokens(session: Session) -> Sequence[tuple[ApiToken, str]]:
+    """Every token of the session's tenant with its employee number."""
+    rows = session.execute(
+        select(ApiToken, Employee.employee_number)
+        .join(Employee, Employee.id == ApiToken.employee_id)
+        .order_by(ApiToken.id)
+    ).all()
+    return [(row[0], row[1]) for row in rows]

@@ -1,0 +1,49 @@
+"""The FastAPI application factory: composition only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+import meritline
+from meritline.api import problems
+from meritline.config import Settings
+from meritline.db.migrate import current_revision, head_revision
+from meritline.db.session import Database
+from meritline.people.api import router as people_router
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    """Build the API for ``settings`` (or the environment's), on ``database`` if given."""
+    settings = settings or Settings()
+    app = FastAPI(
+        title="meritline",
+        version=meritline.__version__,
+        description="Evidence-grounded performance reviews and calibration.",
+    )
+    app.state.settings = settings
+    app.state.database = database or Database.from_settings(settings)
+    problems.install(app)
+
+    @app.get("/health", tags=["ops"])
+    def health(request: Request) -> Any:
+        """Liveness and readiness: the database answers and its schema is current."""
+        db: Database = request.app.state.database
+        try:
+            with db.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+                revision = current_revision(connection)
+        except Exception as exc:  # any failure to reach the database means not ready
+            return problems.problem(request, 503, f"database unavailable: {type(exc).__name__}")
+        head = head_revision()
+        status = "ok" if revision == head else "schema_outdated"
+        body = {"status": status, "version": meritline.__version__, "schema": revision}
+        return JSONResponse(body, status_code=200 if status == "ok" else 503)
+
+    api = APIRouter(prefix="/api/v1")
+    api.include_router(people_router)
+    app.include_router(api)
+    return app

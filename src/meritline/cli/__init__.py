@@ -1,0 +1,1 @@
+"""The ``meritline`` command line."""

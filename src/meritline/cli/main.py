@@ -1,0 +1,57 @@
+"""The ``meritline`` command: composition of each domain's commands."""
+
+from __future__ import annotations
+
+import typer
+
+from meritline.access.cli import app as token_app
+from meritline.api.cli import serve
+from meritline.audit.cli import app as audit_app
+from meritline.cli.runtime import ErrorHandlingGroup, Runtime
+from meritline.config import Settings
+from meritline.db.cli import app as db_app
+from meritline.demo.cli import demo
+from meritline.people.cli import app as people_app
+from meritline.people.cli import import_app
+from meritline.reviews.cli import app as cycle_app
+from meritline.tenants.cli import app as tenant_app
+
+app = typer.Typer(
+    name="meritline",
+    cls=ErrorHandlingGroup,
+    help="Evidence-grounded performance reviews and statistically defensible calibration.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    tenant: str | None = typer.Option(
+        None, "--tenant", "-t", envvar="MERITLINE_TENANT", help="Tenant to act on."
+    ),
+    database_url: str | None = typer.Option(
+        None, "--database-url", envvar="MERITLINE_DATABASE_URL", help="Database URL."
+    ),
+) -> None:
+    """meritline: run `meritline demo` to start, then `meritline COMMAND --help`."""
+    overrides = {k: v for k, v in {"tenant": tenant, "database_url": database_url}.items() if v}
+    ctx.obj = Runtime(Settings(**overrides))  # type: ignore[arg-type]
+
+
+app.command("demo")(demo)
+app.command("serve")(serve)
+app.add_typer(db_app, name="db")
+app.add_typer(tenant_app, name="tenant")
+app.add_typer(import_app, name="import")
+app.add_typer(people_app, name="people")
+app.add_typer(token_app, name="token")
+app.add_typer(audit_app, name="audit")
+app.add_typer(cycle_app, name="cycle")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

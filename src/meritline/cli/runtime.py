@@ -1,0 +1,122 @@
+"""What every command shares: settings, the database, the operator's unit of work, output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+from sqlalchemy import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from typer.core import TyperGroup
+
+from meritline.access.subject import Subject
+from meritline.config import Settings
+from meritline.db.migrate import ensure_schema
+from meritline.db.session import Database
+from meritline.db.tenancy import bind_tenant
+from meritline.errors import IntegrityViolation, InvalidInput, MeritlineError
+from meritline.tenants import service as tenants
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@dataclass
+class Runtime:
+    """Per-invocation state, kept on the Typer context."""
+
+    settings: Settings
+    _database: Database | None = field(default=None, init=False)
+
+    @classmethod
+    def of(cls, ctx: typer.Context) -> Runtime:
+        """The runtime of the current invocation."""
+        runtime = ctx.find_root().obj
+        if not isinstance(runtime, Runtime):
+            runtime = cls(Settings())
+            ctx.find_root().obj = runtime
+        return runtime
+
+    def database(self) -> Database:
+        """The database, with its schema at head (upgraded, or a message saying what to run)."""
+        if self._database is None:
+            ensure_schema(
+                self.settings.database_url,
+                auto_migrate=self.settings.auto_migrate,
+                runtime_role=self.settings.database_role,
+            )
+            self._database = Database.from_settings(self.settings)
+        return self._database
+
+    @contextmanager
+    def operator(
+        self, *, create_tenant: bool = False, commit: bool = True
+    ) -> Iterator[tuple[Session, Subject]]:
+        """One transaction in the configured tenant, acting as the CLI operator (an admin)."""
+        with self.database().unit_of_work(commit=commit) as session:
+            if create_tenant:
+                tenant, created = tenants.get_or_create_tenant(session, slug=self.settings.tenant)
+                if created:
+                    err_console.print(f"Created tenant [bold]{tenant.slug}[/].")
+            else:
+                tenant = tenants.get_tenant(session, slug=self.settings.tenant)
+                bind_tenant(session, tenant.id)
+            yield session, Subject.operator(tenant.id)
+
+
+def emit_json(value: BaseModel | list[BaseModel] | dict[str, Any]) -> None:
+    """Print a result as JSON on stdout, for other tools."""
+    if isinstance(value, BaseModel):
+        data: Any = value.model_dump(mode="json")
+    elif isinstance(value, list):
+        data = [item.model_dump(mode="json") for item in value]
+    else:
+        data = value
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def safe_url(url: str) -> str:
+    """A database URL with its password hidden."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+class ErrorHandlingGroup(TyperGroup):
+    """Turns meritline's errors into a clear message and an exit status, never a traceback.
+
+    Exit 2: the user's input or set-up needs changing; exit 1: an integrity check failed.
+    """
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except IntegrityViolation as exc:
+            err_console.print(f"[bold red]integrity check failed:[/] {exc.message}")
+            raise typer.Exit(1) from None
+        except MeritlineError as exc:
+            report_error(exc)
+            raise typer.Exit(2) from None
+        except OperationalError as exc:
+            url = Runtime.of(ctx).settings.database_url
+            err_console.print(
+                f"[bold red]error:[/] cannot use the database at {safe_url(url)}: "
+                f"{str(exc.orig).strip().splitlines()[0]}\n"
+                "Check MERITLINE_DATABASE_URL (see the README, Configuration)."
+            )
+            raise typer.Exit(2) from None
+
+
+def report_error(exc: MeritlineError) -> None:
+    """Print an error and any per-line details on stderr."""
+    err_console.print(f"[bold red]error:[/] {exc.message}")
+    if isinstance(exc, InvalidInput):
+        for error in exc.details.get("errors", []):
+            who = f" ({error.employee_id})" if error.employee_id else ""
+            err_console.print(f"  line {error.line}{who}: {error.reason}", highlight=False)

@@ -1,0 +1,80 @@
+"""DDL that autogenerate cannot express, for migrations to call.
+
+* Row-level security: on PostgreSQL every tenant table gets ``FORCE ROW LEVEL SECURITY`` and a
+  policy that matches ``tenant_id`` against the transaction's ``meritline.tenant_id`` setting;
+  when no tenant is set the setting is empty, the comparison is NULL, and nothing is visible.
+* The runtime role: created without BYPASSRLS and granted DML on the schema's tables.
+* Append-only tables: UPDATE and DELETE are refused by a trigger (both backends) and, on
+  PostgreSQL, not granted to the runtime role.
+
+These helpers are part of the migration history: change them only in backward-compatible ways.
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+TENANT_PREDICATE = "tenant_id = NULLIF(current_setting('meritline.tenant_id', true), '')::bigint"
+
+
+def _is_postgres() -> bool:
+    return op.get_bind().dialect.name == "postgresql"
+
+
+def enable_tenant_isolation(table: str) -> None:
+    """Force row-level security on ``table`` with the tenant policy (PostgreSQL only)."""
+    if not _is_postgres():
+        return
+    op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+    op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+    op.execute(
+        f"CREATE POLICY tenant_isolation ON {table} "
+        f"USING ({TENANT_PREDICATE}) WITH CHECK ({TENANT_PREDICATE})"
+    )
+
+
+def grant_runtime_role(role: str, *, read_append_only: tuple[str, ...] = ()) -> None:
+    """Create ``role`` (NOLOGIN, NOBYPASSRLS) if missing and grant it the schema's tables.
+
+    Tables in ``read_append_only`` get SELECT and INSERT only.
+    """
+    if not role or not _is_postgres():
+        return
+    op.execute(
+        f"""
+        DO $$
+        BEGIN
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN
+                CREATE ROLE "{role}" NOLOGIN NOBYPASSRLS;
+            END IF;
+            EXECUTE format('GRANT USAGE ON SCHEMA %I TO "{role}"', current_schema());
+            EXECUTE format(
+                'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %I TO "{role}"',
+                current_schema());
+            EXECUTE format(
+                'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA %I TO "{role}"', current_schema());
+        END $$;
+        """
+    )
+    for table in read_append_only:
+        op.execute(f'REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM "{role}"')
+
+
+def make_append_only(table: str) -> None:
+    """Refuse UPDATE and DELETE on ``table`` with a trigger."""
+    message = f"{table} is append-only"
+    if _is_postgres():
+        op.execute(
+            f"""
+            CREATE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION '{message}'; END $$;
+            CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
+            FOR EACH ROW EXECUTE FUNCTION {table}_append_only();
+            """
+        )
+        return
+    for verb in ("UPDATE", "DELETE"):
+        op.execute(
+            f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+        )

@@ -1,0 +1,21 @@
+"""ORM tables, one module per area. Importing this package registers every table."""
+
+from meritline.models.access import ROLES, ApiToken, ApiTokenOrgUnit
+from meritline.models.audit import AuditChainHead, AuditEvent
+from meritline.models.people import Employee, OrgUnit, ReportingLine, SensitiveAttribute, Tenant
+from meritline.models.reviews import CYCLE_STATUSES, ReviewCycle
+
+__all__ = [
+    "CYCLE_STATUSES",
+    "ROLES",
+    "ApiToken",
+    "ApiTokenOrgUnit",
+    "AuditChainHead",
+    "AuditEvent",
+    "Employee",
+    "OrgUnit",
+    "ReportingLine",
+    "ReviewCycle",
+    "SensitiveAttribute",
+    "Tenant",
+]

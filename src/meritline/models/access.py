@@ -1,0 +1,46 @@
+"""API tokens: only a hash is stored; the token carries a role and, for an hrbp, org units."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from meritline.db.base import Base, BigId, TenantScoped, utcnow
+
+ROLES = ("employee", "manager", "hrbp", "calibrator", "people_analyst", "legal", "admin")
+
+
+class ApiToken(TenantScoped, Base):
+    """A bearer token acting as one employee in one role."""
+
+    __tablename__ = "api_token"
+    __table_args__ = (
+        CheckConstraint("role IN (" + ", ".join(f"'{r}'" for r in ROLES) + ")", name="role"),
+        {"info": {"classification": "secret"}},
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(BigId, ForeignKey("employee.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(32))
+    #: SHA-256 of the secret part; tokens are 256-bit random, so a fast hash is sufficient.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class ApiTokenOrgUnit(TenantScoped, Base):
+    """An org unit whose subtree an hrbp token may see."""
+
+    __tablename__ = "api_token_org_unit"
+    __table_args__ = ({"info": {"classification": "internal"}},)
+
+    token_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("api_token.id", ondelete="CASCADE"), primary_key=True
+    )
+    org_unit_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("org_unit.id", ondelete="CASCADE"), primary_key=True
+    )

@@ -1,0 +1,1 @@
+"""Review cycles (reviews and calibration arrive with their issues)."""

@@ -1,0 +1,1 @@
+"""Tenants: create and look up the organisations meritline serves."""
