@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import meritline.db.tenancy  # noqa: F401  (registers the tenant-scoping session events)
@@ -16,9 +16,16 @@ from meritline.db.engine import create_db_engine
 class Database:
     """An engine and its session factory; ``unit_of_work`` commits once, or rolls back."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, bind: Connection | None = None) -> None:
+        """Use ``engine``; or, given ``bind``, run every unit of work in a savepoint of that
+        connection's transaction (tests roll the whole transaction back afterwards).
+        """
         self.engine = engine
-        self.sessions = sessionmaker(bind=engine, expire_on_commit=False)
+        self.sessions = sessionmaker(
+            bind=bind if bind is not None else engine,
+            expire_on_commit=False,
+            join_transaction_mode="create_savepoint",
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:

@@ -5,7 +5,8 @@ A session opened for a tenant (``session.info["tenant_id"]``)
 * adds ``tenant_id = :tenant`` to every ORM SELECT, UPDATE and DELETE on a tenant table,
 * refuses to flush a row that belongs to another tenant, and
 * on PostgreSQL sets ``meritline.tenant_id`` for the transaction (``set_config(..., true)``),
-  which the row-level security policies read; with no tenant set they return nothing.
+  which the row-level security policies read; a session without a tenant sets it empty, and
+  the policies then return nothing.
 """
 
 from __future__ import annotations
@@ -30,12 +31,13 @@ def session_tenant(session: Session) -> int | None:
 def _set_tenant_for_transaction(
     session: Session, _transaction: SessionTransaction, connection: Any
 ) -> None:
+    if connection.dialect.name != "postgresql":
+        return
     tenant_id = session_tenant(session)
-    if tenant_id is not None and connection.dialect.name == "postgresql":
-        connection.execute(
-            text("SELECT set_config(:name, :value, true)"),
-            {"name": TENANT_SETTING, "value": str(tenant_id)},
-        )
+    connection.execute(
+        text("SELECT set_config(:name, :value, true)"),
+        {"name": TENANT_SETTING, "value": "" if tenant_id is None else str(tenant_id)},
+    )
 
 
 @event.listens_for(Session, "do_orm_execute")

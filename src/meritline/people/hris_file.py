@@ -68,7 +68,7 @@ def read_people_file(path: Path) -> PeopleFile:
 
 def parse_people_csv(text: str) -> PeopleFile:
     """Parse and validate people CSV text (the whole file is checked; nothing stops early)."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
     try:
         header = next(reader)
     except StopIteration:
