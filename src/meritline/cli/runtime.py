@@ -61,15 +61,16 @@ class Runtime:
         self, *, create_tenant: bool = False, commit: bool = True
     ) -> Iterator[tuple[Session, Subject]]:
         """One transaction in the configured tenant, acting as the CLI operator (an admin)."""
+        created = False
         with self.database().unit_of_work(commit=commit) as session:
             if create_tenant:
                 tenant, created = tenants.get_or_create_tenant(session, slug=self.settings.tenant)
-                if created:
-                    err_console.print(f"Created tenant [bold]{tenant.slug}[/].")
             else:
                 tenant = tenants.get_tenant(session, slug=self.settings.tenant)
                 bind_tenant(session, tenant.id)
             yield session, Subject.operator(tenant.id)
+        if created and commit:
+            err_console.print(f"Created tenant [bold]{tenant.slug}[/].")
 
 
 def emit_json(value: BaseModel | list[BaseModel] | dict[str, Any]) -> None:

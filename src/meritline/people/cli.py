@@ -41,7 +41,7 @@ def import_people(
     effective = _parse_date(effective_date, "--effective-date")
     people = read_people_file(file)
     runtime = Runtime.of(ctx)
-    with runtime.operator(create_tenant=not dry_run, commit=not dry_run) as (session, subject):
+    with runtime.operator(create_tenant=True, commit=not dry_run) as (session, subject):
         summary = service.import_people(
             session, subject, people, effective_date=effective, dry_run=dry_run
         )
