@@ -29,7 +29,9 @@ def test_no_token_is_401(live: Live) -> None:
 
 
 def test_another_scheme_is_401(live: Live) -> None:
-    response = live.client.get(EMPLOYEES, headers={"Authorization": f"Basic {live.tokens['admin']}"})
+    response = live.client.get(
+        EMPLOYEES, headers={"Authorization": f"Basic {live.tokens['admin']}"}
+    )
     assert_unauthorized(response)
 
 

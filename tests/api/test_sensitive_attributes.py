@@ -56,7 +56,7 @@ def test_analyst_and_legal_read_them_and_each_read_is_audited(
 @pytest.mark.parametrize("token", ["m1", "ceo", "admin", "i1", "hrbp", "calibrator"])
 def test_other_roles_get_404_and_nothing_is_audited(live: Live, token: str) -> None:
     before = audit_events(live)
-    for employee in ("I1", "ZZ9"):  # visible to all these tokens but ZZ9, which does not exist
+    for employee in ("I1", "I2", "ZZ9"):  # each token sees I1 or I2; ZZ9 does not exist
         response = live.get(sensitive(employee), token)
         assert response.status_code == 404
         assert response.headers["content-type"] == "application/problem+json"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-
 from datetime import UTC, datetime
 
 import pytest
@@ -148,7 +147,7 @@ def test_tampering_is_detected_at_the_first_broken_sequence(
 def test_the_database_refuses_updates_and_deletes(db: Database, chained: Subject) -> None:
     for statement in ("UPDATE audit_event SET action = 'x'", "DELETE FROM audit_event"):
         with (
-            pytest.raises(Exception, match="append-only|permission denied"),
+            pytest.raises(Exception, match=r"append-only|permission denied"),
             db.unit_of_work(chained.tenant_id) as session,
         ):
             session.execute(text(statement))

@@ -21,7 +21,7 @@ def test_the_company_has_a_realistic_shape(n: int, seed: int) -> None:
     staff = company.generate_people(n, seed)
     figures = company.describe(staff)
     assert figures["employees"] == n
-    assert 3 <= figures["span_min"] and figures["span_max"] <= 10  # type: ignore[operator]
+    assert figures["span_min"] >= 3 and figures["span_max"] <= 10  # type: ignore[operator]
     assert [p for p in staff if p.manager is None] == [staff[0]]  # one CEO
     assert len({p.email for p in staff}) == n and len({p.employee_id for p in staff}) == n
     for person in staff:

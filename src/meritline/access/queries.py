@@ -24,7 +24,7 @@ def line_valid_on(as_of: date) -> ColumnElement[bool]:
     )
 
 
-def reports_of(tenant_id: int, manager_id: int, as_of: date) -> Select[tuple[int]]:
+def reports_of(tenant_id: int, manager_id: int, as_of: date) -> Select[int]:
     """Direct and indirect reports of a manager on ``as_of`` (recursive)."""
     tree = (
         select(ReportingLine.employee_id.label("employee_id"))
@@ -45,7 +45,7 @@ def reports_of(tenant_id: int, manager_id: int, as_of: date) -> Select[tuple[int
     return select(tree.c.employee_id)
 
 
-def org_subtree(tenant_id: int, root_ids: Sequence[int]) -> Select[tuple[int]]:
+def org_subtree(tenant_id: int, root_ids: Sequence[int]) -> Select[int]:
     """The given org units and every unit below them."""
     tree = (
         select(OrgUnit.id.label("id"))
@@ -58,7 +58,7 @@ def org_subtree(tenant_id: int, root_ids: Sequence[int]) -> Select[tuple[int]]:
     return select(tree.c.id)
 
 
-def visible_employee_ids(subject: Subject, as_of: date) -> Select[tuple[int]] | None:
+def visible_employee_ids(subject: Subject, as_of: date) -> Select[int] | None:
     """The ids of employees ``subject`` may see on ``as_of``; ``None`` means the whole tenant.
 
     * employee, calibrator: themself (calibration populations arrive with calibration sessions);
@@ -69,7 +69,7 @@ def visible_employee_ids(subject: Subject, as_of: date) -> Select[tuple[int]] | 
     if subject.sees_whole_tenant:
         return None
     me = subject.employee_id if subject.employee_id is not None else -1
-    parts: list[Select[tuple[int]]] = [select(literal(me).label("id"))]
+    parts: list[Select[int]] = [select(literal(me).label("id"))]
     if subject.role == "manager":
         parts.append(reports_of(subject.tenant_id, me, as_of))
     elif subject.role == "hrbp" and subject.org_unit_ids:

@@ -19,7 +19,7 @@ from meritline.errors import InvalidInput, NotFound, Unauthorized
 from meritline.models import ROLES, ApiToken, Employee
 from meritline.people import queries as people_queries
 
-TOKEN_PREFIX = "ml"
+TOKEN_PREFIX = "ml"  # noqa: S105 (a public prefix, not a secret)
 
 
 def hash_token(token: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,14 +73,14 @@ class Runtime:
             err_console.print(f"Created tenant [bold]{tenant.slug}[/].")
 
 
-def emit_json(value: BaseModel | list[BaseModel] | dict[str, Any]) -> None:
+def emit_json(value: BaseModel | Sequence[BaseModel] | Mapping[str, Any]) -> None:
     """Print a result as JSON on stdout, for other tools."""
     if isinstance(value, BaseModel):
         data: Any = value.model_dump(mode="json")
-    elif isinstance(value, list):
-        data = [item.model_dump(mode="json") for item in value]
+    elif isinstance(value, Mapping):
+        data = dict(value)
     else:
-        data = value
+        data = [item.model_dump(mode="json") for item in value]
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 

@@ -1,4 +1,4 @@
-"""Declarative base with a constraint naming convention, shared column types and the tenant mixin."""
+"""Declarative base with a naming convention, shared column types and the tenant mixin."""
 
 from __future__ import annotations
 

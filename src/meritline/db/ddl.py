@@ -40,6 +40,7 @@ def grant_runtime_role(role: str, *, read_append_only: tuple[str, ...] = ()) -> 
     """
     if not role or not _is_postgres():
         return
+    # the role name comes from settings, never from a request
     op.execute(
         f"""
         DO $$
@@ -54,7 +55,7 @@ def grant_runtime_role(role: str, *, read_append_only: tuple[str, ...] = ()) -> 
             EXECUTE format(
                 'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA %I TO "{role}"', current_schema());
         END $$;
-        """
+        """  # noqa: S608
     )
     for table in read_append_only:
         op.execute(f'REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM "{role}"')

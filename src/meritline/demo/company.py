@@ -318,7 +318,7 @@ def locations(rng: random.Random, people: list[Person]) -> None:
 
 
 def demographics(rng: random.Random, people: list[Person]) -> None:
-    """Gender (by division), ethnicity, birth year (by level) and disability, with non-disclosure."""
+    """Gender (by division), ethnicity, birth year (by level), disability; some undisclosed."""
     for person in people:
         women = DIVISIONS[person.division][4] if person.division >= 0 else 0.4
         roll = rng.random()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import typer
 from pydantic import ValidationError
 from rich.table import Table
@@ -27,7 +26,7 @@ def create(
     --end 2026-12-31.
     """
     try:
-        data = ReviewCycleCreate(name=name, period_start=start, period_end=end)  # type: ignore[arg-type]
+        data = ReviewCycleCreate(name=name, period_start=start, period_end=end)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(map(str, e['loc'])) or 'period'}: {e['msg']}" for e in exc.errors()
