@@ -1,7 +1,7 @@
 """SQL for access: the visibility rule and API tokens.
 
-The visibility rule is one SQL definition, :func:`visible_employee_ids`. Lists filter with it
-(``Employee.id IN (...)``) and single reads check membership in it, so the two cannot disagree.
+The visibility rule is one SQL definition, :func:`visibility_filter`. Lists filter with it and
+single reads check one id against it, so the two cannot disagree.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import ColumnElement, Select, and_, literal, or_, select, union
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from meritline.access.subject import Subject
@@ -58,37 +58,27 @@ def org_subtree(tenant_id: int, root_ids: Sequence[int]) -> Select[int]:
     return select(tree.c.id)
 
 
-def visible_employee_ids(subject: Subject, as_of: date) -> Select[int] | None:
-    """The ids of employees ``subject`` may see on ``as_of``; ``None`` means the whole tenant.
+def visibility_filter(subject: Subject, as_of: date) -> ColumnElement[bool]:
+    """The visibility rule, as a WHERE clause on ``Employee``: who ``subject`` may see on ``as_of``.
 
     * employee, calibrator: themself (calibration populations arrive with calibration sessions);
     * manager: themself and their direct and indirect reports on ``as_of``;
     * hrbp: themself and everyone in the subtrees of their org units;
     * admin, people_analyst, legal: the whole tenant.
     """
-    if subject.sees_whole_tenant:
-        return None
-    me = subject.employee_id if subject.employee_id is not None else -1
-    parts: list[Select[int]] = [select(literal(me).label("id"))]
-    if subject.role == "manager":
-        parts.append(reports_of(subject.tenant_id, me, as_of))
-    elif subject.role == "hrbp" and subject.org_unit_ids:
-        parts.append(
-            select(Employee.id).where(
-                Employee.tenant_id == subject.tenant_id,
-                Employee.org_unit_id.in_(org_subtree(subject.tenant_id, subject.org_unit_ids)),
-            )
-        )
-    if len(parts) == 1:
-        return parts[0]
-    return select(union(*parts).subquery().c[0])
-
-
-def visibility_filter(subject: Subject, as_of: date) -> ColumnElement[bool]:
-    """A WHERE clause on ``Employee`` implementing the visibility rule (lists use this)."""
-    visible = visible_employee_ids(subject, as_of)
     tenant = Employee.tenant_id == subject.tenant_id
-    return tenant if visible is None else and_(tenant, Employee.id.in_(visible))
+    if subject.sees_whole_tenant:
+        return tenant
+    me = subject.employee_id if subject.employee_id is not None else -1
+    themself = Employee.id == me
+    if subject.role == "manager":
+        return and_(
+            tenant, or_(themself, Employee.id.in_(reports_of(subject.tenant_id, me, as_of)))
+        )
+    if subject.role == "hrbp" and subject.org_unit_ids:
+        units = org_subtree(subject.tenant_id, subject.org_unit_ids)
+        return and_(tenant, or_(themself, Employee.org_unit_id.in_(units)))
+    return and_(tenant, themself)
 
 
 def is_visible(session: Session, subject: Subject, employee_id: int, as_of: date) -> bool:

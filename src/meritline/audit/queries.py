@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meritline.audit.chain import Link, StoredEvent
+from meritline.db.bulk import bulk_insert
 from meritline.models import AuditChainHead, AuditEvent
 
 
@@ -35,7 +36,7 @@ def lock_head(session: Session, *, tenant_id: int) -> AuditChainHead:
 def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Insert audit events in one statement."""
     if rows:
-        session.execute(insert(AuditEvent), list(rows))
+        session.execute(bulk_insert(AuditEvent), list(rows))
 
 
 def read_head(session: Session, *, tenant_id: int) -> tuple[int, str]:

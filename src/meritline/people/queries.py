@@ -12,7 +12,6 @@ from sqlalchemy import (
     and_,
     delete,
     func,
-    insert,
     or_,
     select,
     update,
@@ -21,6 +20,7 @@ from sqlalchemy.orm import Session, aliased
 
 from meritline.access.queries import line_valid_on, visibility_filter
 from meritline.access.subject import Subject
+from meritline.db.bulk import bulk_insert
 from meritline.models import Employee, OrgUnit, ReportingLine, SensitiveAttribute
 from meritline.people.schemas import EmployeeFilters
 
@@ -48,7 +48,7 @@ def insert_org_units(session: Session, rows: Sequence[dict[str, Any]]) -> dict[s
     """Insert org units; return their ids by path."""
     if not rows:
         return {}
-    result = session.execute(insert(OrgUnit).returning(OrgUnit.id, OrgUnit.path), list(rows))
+    result = session.execute(bulk_insert(OrgUnit).returning(OrgUnit.id, OrgUnit.path), list(rows))
     return {row.path: row.id for row in result}
 
 
@@ -75,7 +75,7 @@ def insert_employees(session: Session, rows: Sequence[dict[str, Any]]) -> dict[s
     """Insert employees; return their ids by HRIS id."""
     if not rows:
         return {}
-    query = insert(Employee).returning(Employee.id, Employee.employee_number)
+    query = bulk_insert(Employee).returning(Employee.id, Employee.employee_number)
     return {row.employee_number: row.id for row in session.execute(query, list(rows))}
 
 
@@ -113,7 +113,7 @@ def latest_lines(session: Session) -> dict[int, ReportingLine]:
 def insert_lines(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Insert reporting lines."""
     if rows:
-        session.execute(insert(ReportingLine), list(rows))
+        session.execute(bulk_insert(ReportingLine), list(rows))
 
 
 def delete_lines(session: Session, ids: Sequence[int]) -> None:
@@ -141,7 +141,7 @@ def sensitive_of(session: Session, employee_id: int) -> dict[str, str]:
 def insert_sensitive(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Insert sensitive attributes."""
     if rows:
-        session.execute(insert(SensitiveAttribute), list(rows))
+        session.execute(bulk_insert(SensitiveAttribute), list(rows))
 
 
 def delete_sensitive(session: Session, ids: Sequence[int]) -> None:

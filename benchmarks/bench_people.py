@@ -1,0 +1,133 @@
+"""Benchmark the foundation's heavy paths: import, re-import, visibility reads, audit verify.
+
+Usage: .venv/bin/python benchmarks/bench_people.py [--sizes 400,2000,10000] [--postgres URL]
+
+Each size runs on a fresh SQLite file (and a fresh PostgreSQL schema when --postgres is given)
+and prints one row per step with the wall-clock seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import text
+
+from meritline.access import service as access
+from meritline.access.subject import Subject
+from meritline.audit import service as audit
+from meritline.db.engine import create_db_engine
+from meritline.db.migrate import upgrade
+from meritline.db.session import Database
+from meritline.demo import service as demo
+from meritline.people import service as people
+from meritline.people.hris_file import parse_people_csv
+from meritline.tenants import service as tenants
+
+
+@contextmanager
+def database(backend: str, pg_url: str | None) -> Iterator[Database]:
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+            upgrade(url)
+            db = Database(create_db_engine(url))
+            yield db
+            db.dispose()
+        return
+    assert pg_url
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = create_db_engine(pg_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        upgrade(pg_url, runtime_role="meritline_app", search_path=schema)
+        db = Database(create_db_engine(pg_url, role="meritline_app", search_path=schema))
+        yield db
+        db.dispose()
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def run(backend: str, n: int, pg_url: str | None) -> list[tuple[str, float]]:
+    csv_text, _ = demo.generate_csv(employees=n, seed=1)
+    parsed = parse_people_csv(csv_text)
+    rows: list[tuple[str, float]] = []
+    with database(backend, pg_url) as db:
+        with db.unit_of_work() as session:
+            tenant = tenants.create_tenant(session, slug="bench")
+        op = Subject.operator(tenant.id)
+
+        def do_import() -> None:
+            with db.unit_of_work(tenant.id) as session:
+                people.import_people(session, op, parsed)
+
+        rows.append(("first import", timed(do_import)))
+        rows.append(("re-import (no changes)", timed(do_import)))
+        with db.unit_of_work(tenant.id) as session:
+            vp = access.act_as(
+                session, op, employee_number=parsed.rows[1].employee_id, role="manager"
+            )
+            hrbp = access.act_as(
+                session, op, employee_number=parsed.rows[1].employee_id, role="hrbp"
+            )
+        for label, subject in (
+            ("list page, VP as manager", vp),
+            ("list page, hrbp", hrbp),
+            ("list page, admin", op),
+        ):
+
+            def page(subject: Subject = subject) -> None:
+                with db.unit_of_work(tenant.id) as session:
+                    people.list_employees(session, subject, limit=50)
+
+            rows.append((label, timed(page)))
+
+        division = parsed.rows[1].department or ""
+        deepest = [r for r in parsed.rows if (r.department or "").startswith(division)][-1]
+
+        def single() -> None:
+            with db.unit_of_work(tenant.id) as session:
+                people.get_employee(session, vp, employee_id=deepest.employee_id)
+
+        rows.append(("single read, manager", timed(single)))
+
+        def verify() -> None:
+            with db.unit_of_work(tenant.id) as session:
+                assert audit.verify(session, op).ok
+
+        rows.append(("audit verify (whole chain)", timed(verify)))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="400,2000,10000")
+    parser.add_argument("--postgres", default=None, help="PostgreSQL URL (optional)")
+    args = parser.parse_args()
+    backends = ["sqlite"] + (["postgres"] if args.postgres else [])
+    table = Table("backend", "employees", "step", "seconds", title="meritline people benchmark")
+    for backend in backends:
+        for n in (int(s) for s in args.sizes.split(",")):
+            for step, seconds in run(backend, n, args.postgres):
+                table.add_row(backend, f"{n:,}", step, f"{seconds:.3f}")
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()
