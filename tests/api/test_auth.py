@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import httpx
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from meritline.access import service as access
 from meritline.access.subject import Subject
+from meritline.api.app import create_app
+from meritline.config import Settings
+from meritline.db.base import utcnow
+from meritline.db.session import Database
+from meritline.models import ApiToken, Employee
 from tests.api.conftest import Live
+from tests.fixtures.factories import import_lines, new_tenant, person_line
 
 EMPLOYEES = "/api/v1/employees"
 
@@ -73,3 +83,28 @@ def test_a_token_relabelled_with_another_tenant_is_401(live: Live) -> None:
     prefix, tenant, secret = live.token_b.split("_", 2)
     assert live.get(EMPLOYEES, live.token_b).status_code == 200
     assert_unauthorized(live.get(EMPLOYEES, f"{prefix}_{live.tenant_a}_{secret}"))
+
+
+def test_expired_tokens_and_tokens_of_leavers_are_401(db: Database) -> None:
+    operator = new_tenant(db)
+    import_lines(db, operator, [person_line("A1"), person_line("A2", "A1")])
+    with db.unit_of_work(operator.tenant_id) as session:
+        expiring = access.create_token(
+            session, operator, employee_number="A1", role="admin", expires_in_days=1
+        )
+        leaving = access.create_token(session, operator, employee_number="A2", role="employee")
+    headers = [{"Authorization": f"Bearer {t.token}"} for t in (expiring, leaving)]
+    with TestClient(create_app(Settings(), db)) as client:
+        assert [client.get(EMPLOYEES, headers=h).status_code for h in headers] == [200, 200]
+        with db.unit_of_work(operator.tenant_id) as session:
+            expired = utcnow() - timedelta(seconds=1)
+            session.execute(
+                update(ApiToken).where(ApiToken.id == expiring.id).values(expires_at=expired)
+            )
+            session.execute(
+                update(Employee)
+                .where(Employee.employee_number == "A2")
+                .values(termination_date=date.today())
+            )
+        for h in headers:
+            assert_unauthorized(client.get(EMPLOYEES, headers=h))
