@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from meritline.access import service as access
 from meritline.access.subject import Subject
-from meritline.api.app import create_app
-from meritline.config import Settings
 from meritline.db.base import utcnow
-from meritline.db.session import Database
 from meritline.models import ApiToken, Employee
 from tests.api.conftest import Live
 from tests.fixtures.factories import import_lines, new_tenant, person_line
@@ -85,26 +82,25 @@ def test_a_token_relabelled_with_another_tenant_is_401(live: Live) -> None:
     assert_unauthorized(live.get(EMPLOYEES, f"{prefix}_{live.tenant_a}_{secret}"))
 
 
-def test_expired_tokens_and_tokens_of_leavers_are_401(db: Database) -> None:
-    operator = new_tenant(db)
-    import_lines(db, operator, [person_line("A1"), person_line("A2", "A1")])
-    with db.unit_of_work(operator.tenant_id) as session:
+def test_expired_tokens_and_tokens_of_leavers_are_401(live: Live) -> None:
+    operator = new_tenant(live.database, f"api-c-{uuid.uuid4().hex[:12]}")
+    import_lines(live.database, operator, [person_line("A1"), person_line("A2", "A1")])
+    with live.database.unit_of_work(operator.tenant_id) as session:
         expiring = access.create_token(
             session, operator, employee_number="A1", role="admin", expires_in_days=1
         )
         leaving = access.create_token(session, operator, employee_number="A2", role="employee")
-    headers = [{"Authorization": f"Bearer {t.token}"} for t in (expiring, leaving)]
-    with TestClient(create_app(Settings(), db)) as client:
-        assert [client.get(EMPLOYEES, headers=h).status_code for h in headers] == [200, 200]
-        with db.unit_of_work(operator.tenant_id) as session:
-            expired = utcnow() - timedelta(seconds=1)
-            session.execute(
-                update(ApiToken).where(ApiToken.id == expiring.id).values(expires_at=expired)
-            )
-            session.execute(
-                update(Employee)
-                .where(Employee.employee_number == "A2")
-                .values(termination_date=date.today())
-            )
-        for h in headers:
-            assert_unauthorized(client.get(EMPLOYEES, headers=h))
+    tokens = [expiring.token, leaving.token]
+    assert [live.get(EMPLOYEES, token).status_code for token in tokens] == [200, 200]
+    with live.database.unit_of_work(operator.tenant_id) as session:
+        expired = utcnow() - timedelta(seconds=1)
+        session.execute(
+            update(ApiToken).where(ApiToken.id == expiring.id).values(expires_at=expired)
+        )
+        session.execute(
+            update(Employee)
+            .where(Employee.employee_number == "A2")
+            .values(termination_date=date.today())
+        )
+    for token in tokens:
+        assert_unauthorized(live.get(EMPLOYEES, token))

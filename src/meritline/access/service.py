@@ -137,7 +137,8 @@ def act_as(
 def authenticate(session: Session, token: str, *, now: datetime | None = None) -> Subject:
     """Turn a bearer token into a subject, in a session already scoped to the token's tenant.
 
-    Unknown, malformed, revoked or expired tokens, and tokens of staff who have left, are 401.
+    Unknown, malformed, revoked or expired tokens, and tokens of staff who have left (after their
+    last day), are 401.
     """
     tenant_id = tenant_of_token(token)
     digest = hash_token(token)
@@ -149,7 +150,7 @@ def authenticate(session: Session, token: str, *, now: datetime | None = None) -
         raise Unauthorized("Unknown or revoked token.")
     employee = people_queries.employee_by_id(session, stored.employee_id)
     if employee is None or (
-        employee.termination_date is not None and employee.termination_date <= now.date()
+        employee.termination_date is not None and employee.termination_date < now.date()
     ):
         raise Unauthorized("Unknown or revoked token.")
     return Subject(

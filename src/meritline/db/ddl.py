@@ -7,6 +7,8 @@
 * Append-only tables: UPDATE and DELETE are refused by a trigger (both backends) and, on
   PostgreSQL, not granted to the runtime role.
 
+Every migration that adds a tenant table calls :func:`enable_tenant_isolation` for it and then
+:func:`grant_runtime_role` (a test fails when a table with ``tenant_id`` lacks the policy).
 These helpers are part of the migration history: change them only in backward-compatible ways.
 """
 
@@ -47,6 +49,9 @@ def grant_runtime_role(role: str, *, read_append_only: tuple[str, ...] = ()) -> 
         BEGIN
             IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN
                 CREATE ROLE "{role}" NOLOGIN NOBYPASSRLS;
+            END IF;
+            IF NOT pg_has_role(current_user, '{role}', 'MEMBER') THEN
+                EXECUTE format('GRANT %I TO %I', '{role}', current_user);  -- lets it SET ROLE
             END IF;
             EXECUTE format('GRANT USAGE ON SCHEMA %I TO "{role}"', current_schema());
             EXECUTE format(
