@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -93,14 +93,15 @@ def test_expired_tokens_and_tokens_of_leavers_are_401(live: Live) -> None:
     tokens = [expiring.token, leaving.token]
     assert [live.get(EMPLOYEES, token).status_code for token in tokens] == [200, 200]
     with live.database.unit_of_work(operator.tenant_id) as session:
-        expired = utcnow() - timedelta(seconds=1)
+        now = utcnow()
+        expired, last_day = now - timedelta(seconds=1), now.date() - timedelta(days=1)
         session.execute(
             update(ApiToken).where(ApiToken.id == expiring.id).values(expires_at=expired)
         )
         session.execute(
             update(Employee)
             .where(Employee.employee_number == "A2")
-            .values(termination_date=date.today())
+            .values(termination_date=last_day)
         )
     for token in tokens:
         assert_unauthorized(live.get(EMPLOYEES, token))

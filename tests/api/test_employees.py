@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.api.conftest import EVERYONE_A, PAGE_SIZE_MAX, Live
@@ -113,6 +114,14 @@ def test_the_department_filter_takes_the_subtree_not_the_prefix(live: Live) -> N
     assert set(listed(live, "m2", department="Eng")) == set()
 
 
+def test_the_search_matches_its_text_literally(live: Live) -> None:
+    assert set(listed(live, "admin", q="person i")) == {"I1", "I2", "I3"}
+    assert set(listed(live, "m2", q="person i")) == set()
+    # "_" and "%" appear in no name, e-mail or id, so they must match no one
+    assert listed(live, "admin", q="_") == []
+    assert listed(live, "admin", q="%") == []
+
+
 def test_limit_and_offset_page_through_in_employee_id_order(live: Live) -> None:
     everyone = sorted(EVERYONE_A)
     first = live.get(EMPLOYEES, "admin", limit=2).json()
@@ -150,3 +159,15 @@ def test_a_bad_page_is_422_problem(live: Live, params: dict[str, int], field: st
     body = response.json()
     assert body["status"] == 422
     assert [error["loc"] for error in body["errors"]] == [["query", field]]
+
+
+def test_an_offset_beyond_the_database_range_is_422_problem(live: Live) -> None:
+    # its own connection: a server error drops the connection it was sent on
+    with httpx.Client(base_url=live.client.base_url) as client:
+        response = client.get(
+            EMPLOYEES,
+            params={"offset": 2**63},
+            headers={"Authorization": f"Bearer {live.tokens['admin']}"},
+        )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"

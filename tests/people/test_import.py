@@ -200,3 +200,18 @@ def test_the_import_is_audited(db: Database, operator: Subject) -> None:
         assert audit.verify(session, operator).ok
     assert actions[0] == "people.import"
     assert actions.count("employee.create") == 4 and actions.count("org_unit.create") == 3
+
+
+def test_a_backdated_correction_replaces_later_lines_without_overlap(
+    db: Database, operator: Subject
+) -> None:
+    import_lines(db, operator, org(), effective_date=D1)
+    moved = org()
+    moved[3] = person_line("E4", "E1", "Company")
+    import_lines(db, operator, moved, effective_date=D2)
+    corrected = org()
+    corrected[3] = person_line("E4", "E3", "Company")
+    summary = import_lines(db, operator, corrected, effective_date=date(2025, 3, 1))
+    assert summary.reporting_lines_closed == 2 and summary.reporting_lines_opened == 1
+    e4 = [ln for ln in lines(db, operator) if ln[0] == "E4"]
+    assert e4 == [("E4", "E2", D1, date(2025, 3, 1)), ("E4", "E3", date(2025, 3, 1), None)]

@@ -52,6 +52,8 @@ def create_token(
     """
     if subject.role != "admin":
         raise NotFound("No such command for this role.")
+    if expires_in_days is not None and expires_in_days < 1:
+        raise InvalidInput("expires_in_days must be at least 1 (omit it for no expiry).")
     employee, org_unit_ids = _resolve_role(session, employee_number, role, org_unit_paths)
     secret = f"{TOKEN_PREFIX}_{subject.tenant_id}_{secrets.token_urlsafe(32)}"
     expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None

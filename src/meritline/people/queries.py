@@ -91,23 +91,15 @@ def update_by_id(session: Session, model: type[Any], rows: Sequence[dict[str, An
 # --- reporting lines ------------------------------------------------------------------------
 
 
-def latest_lines(session: Session) -> dict[int, ReportingLine]:
-    """Each employee's most recent reporting line (open or closed), by employee id."""
-    ranked = select(
-        ReportingLine.id,
-        func.row_number()
-        .over(
-            partition_by=ReportingLine.employee_id,
-            order_by=(ReportingLine.valid_from.desc(), ReportingLine.id.desc()),
-        )
-        .label("rank"),
-    ).subquery()
-    query = (
-        select(ReportingLine)
-        .join(ranked, ranked.c.id == ReportingLine.id)
-        .where(ranked.c.rank == 1)
+def lines_by_employee(session: Session) -> dict[int, list[ReportingLine]]:
+    """Every reporting line of the tenant, per employee, oldest first."""
+    query = select(ReportingLine).order_by(
+        ReportingLine.employee_id, ReportingLine.valid_from, ReportingLine.id
     )
-    return {line.employee_id: line for line in session.scalars(query)}
+    history: dict[int, list[ReportingLine]] = {}
+    for line in session.scalars(query):
+        history.setdefault(line.employee_id, []).append(line)
+    return history
 
 
 def insert_lines(session: Session, rows: Sequence[dict[str, Any]]) -> None:

@@ -243,23 +243,34 @@ def _sync_reporting_lines(
     summary: ImportSummary,
     records: list[AuditRecord],
 ) -> None:
-    """Open, close and end reporting lines so that they match the file as of ``effective``."""
-    latest = queries.latest_lines(session)
+    """Open, close and end reporting lines so that they match the file from ``effective`` on.
+
+    History before ``effective`` is kept. Lines overlapping ``[effective, ...)`` that disagree
+    with the file are closed on ``effective`` (or deleted when they start on or after it, as a
+    back-dated correction replaces them), so an employee never has two managers on one day.
+    """
+    history = queries.lines_by_employee(session)
     opened: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     discarded: list[int] = []
     for row in people.rows:
         employee_id = ids[row.employee_id]
         manager_id = ids[row.manager_id] if row.manager_id else None
-        line = latest.get(employee_id)
         end = row.termination_date + timedelta(days=1) if row.termination_date else None
-        same_manager = line is not None and line.manager_id == manager_id
-        still_current = line is not None and (line.valid_to is None or line.valid_to > effective)
-        if same_manager and line is not None and (still_current or end is not None):
-            if line.valid_to != end and (end is None or end > line.valid_from):
-                updates.append({"id": line.id, "valid_to": end})
+        lines = history.get(employee_id, [])
+        latest = lines[-1] if lines else None
+        overlapping = [ln for ln in lines if ln.valid_to is None or ln.valid_to > effective]
+        continues = (
+            latest is not None
+            and manager_id is not None
+            and latest.manager_id == manager_id
+            and (overlapping == [latest] or (not overlapping and end is not None))
+        )
+        if continues and latest is not None:  # same manager: at most the end date changes
+            if latest.valid_to != end and (end is None or end > latest.valid_from):
+                updates.append({"id": latest.id, "valid_to": end})
             continue
-        if line is not None and still_current:  # manager changed, or removed
+        for line in overlapping:  # the manager changed, was removed, or history is corrected
             if line.valid_from >= effective:
                 discarded.append(line.id)
             else:
@@ -267,7 +278,7 @@ def _sync_reporting_lines(
             summary.reporting_lines_closed += 1
         if manager_id is None:
             continue
-        start = effective if line is not None else min(row.hire_date or effective, effective)
+        start = effective if lines else min(row.hire_date or effective, effective)
         if end is not None and end <= start:
             continue  # left before the line would start
         opened.append(
