@@ -13,7 +13,7 @@ from meritline.access import service as access
 from meritline.access.schemas import TokenCreated
 from meritline.access.subject import Subject
 from meritline.audit import service as audit
-from meritline.db.base import utcnow
+from meritline.clock import utcnow
 from meritline.db.session import Database
 from meritline.errors import InvalidInput, NotFound, Unauthorized
 from meritline.models import ApiToken, AuditEvent

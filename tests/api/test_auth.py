@@ -11,7 +11,7 @@ from sqlalchemy import update
 
 from meritline.access import service as access
 from meritline.access.subject import Subject
-from meritline.db.base import utcnow
+from meritline.clock import utcnow
 from meritline.models import ApiToken, Employee
 from tests.api.conftest import Live
 from tests.fixtures.factories import import_lines, new_tenant, person_line

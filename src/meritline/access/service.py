@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -14,7 +14,7 @@ from meritline.access.schemas import TokenCreated, TokenRead
 from meritline.access.subject import Subject
 from meritline.audit import service as audit
 from meritline.audit.schemas import AuditRecord
-from meritline.db.base import utcnow
+from meritline.clock import utcnow, utctoday
 from meritline.errors import InvalidInput, NotFound, Unauthorized
 from meritline.models import ROLES, ApiToken, Employee
 from meritline.people import queries as people_queries
@@ -99,7 +99,7 @@ def _resolve_role(
     employee = people_queries.employee_by_number(session, employee_number)
     if employee is None:
         raise NotFound(f"No employee {employee_number!r} in this tenant.")
-    if employee.termination_date is not None and employee.termination_date < date.today():
+    if employee.termination_date is not None and employee.termination_date < utctoday():
         raise InvalidInput(f"Employee {employee_number!r} has left; roles are for current staff.")
     if org_unit_paths and role != "hrbp":
         raise InvalidInput("Only the hrbp role is scoped to org units (--org-unit).")

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from meritline.access.subject import Subject
 from meritline.audit import chain, queries
 from meritline.audit.schemas import AuditEventRead, AuditRecord, VerifyResult
-from meritline.db.base import utcnow
+from meritline.clock import utcnow
 
 
 def start_chain(session: Session, *, tenant_id: int) -> None:

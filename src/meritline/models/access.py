@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from meritline.db.base import Base, BigId, TenantScoped, utcnow
+from meritline.clock import utcnow
+from meritline.db.base import Base, BigId, TenantScoped
 
 ROLES = ("employee", "manager", "hrbp", "calibrator", "people_analyst", "legal", "admin")
 

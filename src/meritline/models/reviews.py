@@ -7,7 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from meritline.db.base import Base, BigId, TenantScoped, utcnow
+from meritline.clock import utcnow
+from meritline.db.base import Base, BigId, TenantScoped
 
 CYCLE_STATUSES = ("draft", "open", "calibration", "finalized", "closed")
 

@@ -17,6 +17,8 @@ from meritline.people.schemas import (
 
 router = APIRouter(prefix="/employees", tags=["people"])
 
+MAX_OFFSET = 2**31 - 1
+
 
 @router.get("", response_model=EmployeePage, summary="Employees the caller may see")
 def list_employees(
@@ -24,7 +26,7 @@ def list_employees(
     who: Annotated[Caller, Depends(caller)],
     filters: Annotated[EmployeeFilters, Query()],
     limit: Annotated[int, Query(ge=1)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> EmployeePage:
     """One page of the employees the caller may see, ordered by employee id."""
     limit = min(limit, request.app.state.settings.api_page_size_max)

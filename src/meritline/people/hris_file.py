@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from meritline.clock import utctoday
 from meritline.people.schemas import PeopleFile, PersonRow, RowError
 
 REQUIRED_COLUMNS = ("employee_id", "name", "email")
@@ -175,7 +176,7 @@ def _validate_row(
     if manager_id is not None and manager_id == employee_id:
         problems.append("is their own manager (a cycle in the manager chain)")
     birth_year = values.get("birth_year", "")
-    if birth_year and not (birth_year.isdigit() and 1900 <= int(birth_year) <= date.today().year):
+    if birth_year and not (birth_year.isdigit() and 1900 <= int(birth_year) <= utctoday().year):
         problems.append(f"bad birth_year {birth_year!r} (expected a year such as 1985)")
     if problems:
         return None, [RowError(line=line, employee_id=employee_id, reason=p) for p in problems]

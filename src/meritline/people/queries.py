@@ -162,17 +162,20 @@ def _listing_query(subject: Subject, as_of: date, filters: EmployeeFilters) -> A
     )
     conditions: list[ColumnElement[bool]] = []
     if filters.q:
-        pattern = f"%{filters.q.lower()}%"
+        text = filters.q.lower()  # matched literally: % and _ are not wildcards
         conditions.append(
             or_(
-                func.lower(Employee.name).like(pattern),
-                Employee.email.like(pattern),
-                func.lower(Employee.employee_number).like(pattern),
+                func.lower(Employee.name).contains(text, autoescape=True),
+                Employee.email.contains(text, autoescape=True),
+                func.lower(Employee.employee_number).contains(text, autoescape=True),
             )
         )
     if filters.department:
         conditions.append(
-            or_(OrgUnit.path == filters.department, OrgUnit.path.like(f"{filters.department}/%"))
+            or_(
+                OrgUnit.path == filters.department,
+                OrgUnit.path.startswith(f"{filters.department}/", autoescape=True),
+            )
         )
     for column, value in (
         (Employee.job_family, filters.job_family),

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from meritline.access.subject import Subject
 from meritline.audit import service as audit
 from meritline.audit.schemas import AuditRecord
+from meritline.clock import utctoday
 from meritline.errors import InvalidInput, NotFound
 from meritline.models import Employee, ReportingLine, SensitiveAttribute
 from meritline.people import queries
@@ -61,7 +62,7 @@ def import_people(
     the value (a blank sensitive attribute is deleted: meritline keeps no more than the HRIS).
     """
     _require_admin(subject)
-    effective = effective_date or date.today()
+    effective = effective_date or utctoday()
     existing = queries.all_employees(session)
     errors = list(people.errors) + _check_against_database(session, people, existing, effective)
     if errors:
@@ -383,7 +384,7 @@ def list_employees(
     """The employees ``subject`` may see, one page at a time, ordered by HRIS id."""
     if limit < 1 or offset < 0:
         raise InvalidInput("limit must be at least 1 and offset at least 0.")
-    today = as_of or date.today()
+    today = as_of or utctoday()
     rows, total = queries.list_visible(
         session,
         subject,
@@ -406,7 +407,7 @@ def get_employee(
     session: Session, subject: Subject, *, employee_id: str, as_of: date | None = None
 ) -> EmployeeRead:
     """One employee by HRIS id; ``NotFound`` when absent or outside the subject's visibility."""
-    today = as_of or date.today()
+    today = as_of or utctoday()
     row = queries.get_visible(session, subject, employee_number=employee_id, as_of=today)
     if row is None:
         raise NotFound(f"No employee {employee_id!r}.")
