@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 
 demo: install
 	$(BIN)/meritline demo
+	@echo "(The commands above are in $(BIN): run '. $(BIN)/activate' first.)"
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

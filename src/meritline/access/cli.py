@@ -9,7 +9,9 @@ from meritline.access import service
 from meritline.cli.runtime import Runtime, console, emit_json, err_console
 from meritline.models import ROLES
 
-app = typer.Typer(help="Issue, list and revoke API tokens.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode="markdown", help="Issue, list and revoke API tokens.", no_args_is_help=True
+)
 
 
 @app.command("create")

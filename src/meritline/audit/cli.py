@@ -9,7 +9,11 @@ from meritline.audit import service
 from meritline.cli.runtime import Runtime, console, emit_json
 from meritline.errors import IntegrityViolation
 
-app = typer.Typer(help="Verify and read the tamper-evident audit log.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode="markdown",
+    help="Verify and read the tamper-evident audit log.",
+    no_args_is_help=True,
+)
 
 
 @app.command("verify")

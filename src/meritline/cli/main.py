@@ -19,6 +19,7 @@ from meritline.tenants.cli import app as tenant_app
 app = typer.Typer(
     name="meritline",
     cls=ErrorHandlingGroup,
+    rich_markup_mode="markdown",
     help="Evidence-grounded performance reviews and statistically defensible calibration.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,

@@ -8,7 +8,11 @@ from sqlalchemy import text
 from meritline.cli.runtime import Runtime, console, emit_json, safe_url
 from meritline.db.migrate import current_revision, head_revision, owner_engine, upgrade
 
-app = typer.Typer(help="Create, migrate and inspect the database schema.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode="markdown",
+    help="Create, migrate and inspect the database schema.",
+    no_args_is_help=True,
+)
 
 
 @app.command("upgrade")

@@ -15,8 +15,14 @@ from meritline.people import service
 from meritline.people.hris_file import read_people_file
 from meritline.people.schemas import EmployeeFilters, ImportSummary
 
-import_app = typer.Typer(help="Import data from files.", no_args_is_help=True)
-app = typer.Typer(help="Look people up (through the visibility rule).", no_args_is_help=True)
+import_app = typer.Typer(
+    rich_markup_mode="markdown", help="Import data from files.", no_args_is_help=True
+)
+app = typer.Typer(
+    rich_markup_mode="markdown",
+    help="Look people up (through the visibility rule).",
+    no_args_is_help=True,
+)
 
 
 @import_app.command("people")
@@ -34,7 +40,7 @@ def import_people(
 
     Columns: employee_id, name, email (required); manager_id, department (a path such as
     Engineering/Platform), job_family, level, location, hire_date, termination_date; and
-    special-category columns gender, ethnicity, birth_year, ... or sensitive_<name>.
+    special-category columns gender, ethnicity, birth_year, ... or `sensitive_NAME`.
 
     Example: meritline import people hris-export.csv --dry-run
     """

@@ -11,7 +11,9 @@ from meritline.errors import InvalidInput
 from meritline.reviews import service
 from meritline.reviews.schemas import ReviewCycleCreate
 
-app = typer.Typer(help="Create and list review cycles.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode="markdown", help="Create and list review cycles.", no_args_is_help=True
+)
 
 
 @app.command("create")

@@ -8,7 +8,11 @@ from rich.table import Table
 from meritline.cli.runtime import Runtime, console, emit_json
 from meritline.tenants import service
 
-app = typer.Typer(help="Create and list tenants (organisations).", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode="markdown",
+    help="Create and list tenants (organisations).",
+    no_args_is_help=True,
+)
 
 
 @app.command("create")
