@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from meritline.db.base import Base
+from meritline.db.bulk import bulk_update
 from meritline.db.session import Database
+from meritline.db.tenancy import TenantScopeError
 from meritline.models import Employee, SensitiveAttribute
 from tests.fixtures.database import MigratedDatabase
 from tests.fixtures.factories import import_lines, new_tenant, person_line
@@ -52,11 +55,69 @@ def test_orm_reads_updates_and_deletes_stay_in_the_tenant(
         assert session.scalar(select(func.count()).select_from(SensitiveAttribute)) == 6
 
 
+def test_bulk_writes_cannot_reach_another_tenant(
+    db: Database, two_tenants: tuple[int, int]
+) -> None:
+    a, b = two_tenants
+    with db.unit_of_work(b) as session:
+        b_id = session.scalars(select(Employee.id)).first()
+    with pytest.raises(TenantScopeError, match="bulk UPDATE"), db.unit_of_work(a) as session:
+        session.execute(update(Employee), [{"id": b_id, "name": "PWNED"}])
+    with db.unit_of_work(a) as session:
+        bulk_update(session, Employee, [{"id": b_id, "name": "PWNED"}])
+    with pytest.raises(TenantScopeError, match="INSERT"), db.unit_of_work(a) as session:
+        session.execute(
+            insert(Employee),
+            [{"tenant_id": b, "employee_number": "X", "name": "X", "email": "x@example.com"}],
+        )
+    with db.unit_of_work(b) as session:
+        assert "PWNED" not in set(session.scalars(select(Employee.name)))
+        assert session.scalar(select(func.count()).select_from(Employee)) == 3
+
+
+def test_a_loaded_row_cannot_be_moved_to_another_tenant(
+    db: Database, two_tenants: tuple[int, int]
+) -> None:
+    a, b = two_tenants
+    with pytest.raises(TenantScopeError), db.unit_of_work(a) as session:
+        employee = session.scalars(select(Employee)).first()
+        assert employee is not None
+        employee.tenant_id = b
+        session.flush()
+
+
+def test_a_session_without_a_tenant_cannot_touch_tenant_tables(
+    db: Database, two_tenants: tuple[int, int]
+) -> None:
+    with pytest.raises(TenantScopeError), db.unit_of_work() as session:
+        session.scalars(select(Employee.name)).all()
+    with pytest.raises(TenantScopeError), db.unit_of_work() as session:
+        session.scalar(select(func.count()).select_from(SensitiveAttribute))
+
+
+def test_foreign_keys_cannot_link_rows_of_two_tenants(
+    db: Database, two_tenants: tuple[int, int]
+) -> None:
+    a, b = two_tenants
+    with db.unit_of_work(a) as session:
+        mine = session.scalars(select(Employee.id)).first()
+    with db.unit_of_work(b) as session:
+        theirs = session.scalars(select(Employee.id)).first()
+    with pytest.raises(IntegrityError), db.unit_of_work(a) as session:
+        session.execute(
+            text(
+                "INSERT INTO reporting_line (tenant_id, employee_id, manager_id, valid_from) "
+                "VALUES (:a, :mine, :theirs, '2025-01-01')"
+            ),
+            {"a": a, "mine": mine, "theirs": theirs},
+        )
+
+
 def test_a_session_refuses_to_write_another_tenants_row(
     db: Database, two_tenants: tuple[int, int]
 ) -> None:
     a, b = two_tenants
-    with pytest.raises(RuntimeError, match="refusing to write"), db.unit_of_work(a) as session:
+    with pytest.raises(TenantScopeError, match="refusing to write"), db.unit_of_work(a) as session:
         session.add(Employee(tenant_id=b, employee_number="X", name="X", email="x@example.com"))
         session.flush()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, MetaData
+from sqlalchemy import BigInteger, DateTime, ForeignKey, ForeignKeyConstraint, Integer, MetaData
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -14,7 +14,7 @@ NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
     "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
 
@@ -58,3 +58,15 @@ class TenantScoped:
     @declared_attr
     def tenant_id(cls) -> Mapped[int]:
         return mapped_column(BigId, ForeignKey("tenant.id", ondelete="CASCADE"))
+
+
+def same_tenant_fk(column: str, target: str, *, ondelete: str) -> ForeignKeyConstraint:
+    """A foreign key that can only point at a row of the same tenant.
+
+    ``(tenant_id, column)`` references ``target(tenant_id, id)``, so the database refuses a link
+    across tenants even where row-level security does not look (PostgreSQL checks foreign keys
+    without policies). The target declares ``UniqueConstraint("tenant_id", "id")``.
+    """
+    return ForeignKeyConstraint(
+        ["tenant_id", column], [f"{target}.tenant_id", f"{target}.id"], ondelete=ondelete
+    )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from meritline.clock import utcnow
-from meritline.db.base import Base, BigId, TenantScoped
+from meritline.db.base import Base, BigId, TenantScoped, same_tenant_fk
 
 ROLES = ("employee", "manager", "hrbp", "calibrator", "people_analyst", "legal", "admin")
 
@@ -19,11 +19,13 @@ class ApiToken(TenantScoped, Base):
     __tablename__ = "api_token"
     __table_args__ = (
         CheckConstraint("role IN (" + ", ".join(f"'{r}'" for r in ROLES) + ")", name="role"),
+        UniqueConstraint("tenant_id", "id"),
+        same_tenant_fk("employee_id", "employee", ondelete="CASCADE"),
         {"info": {"classification": "secret"}},
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    employee_id: Mapped[int] = mapped_column(BigId, ForeignKey("employee.id", ondelete="CASCADE"))
+    employee_id: Mapped[int] = mapped_column(BigId)
     role: Mapped[str] = mapped_column(String(32))
     #: SHA-256 of the secret part; tokens are 256-bit random, so a fast hash is sufficient.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -37,11 +39,11 @@ class ApiTokenOrgUnit(TenantScoped, Base):
     """An org unit whose subtree an hrbp token may see."""
 
     __tablename__ = "api_token_org_unit"
-    __table_args__ = ({"info": {"classification": "internal"}},)
+    __table_args__ = (
+        same_tenant_fk("token_id", "api_token", ondelete="CASCADE"),
+        same_tenant_fk("org_unit_id", "org_unit", ondelete="CASCADE"),
+        {"info": {"classification": "internal"}},
+    )
 
-    token_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("api_token.id", ondelete="CASCADE"), primary_key=True
-    )
-    org_unit_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("org_unit.id", ondelete="CASCADE"), primary_key=True
-    )
+    token_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_unit_id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -14,13 +14,12 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    update,
 )
 from sqlalchemy.orm import Session, aliased
 
 from meritline.access.queries import line_valid_on, visibility_filter
 from meritline.access.subject import Subject
-from meritline.db.bulk import bulk_insert
+from meritline.db.bulk import bulk_insert, bulk_update
 from meritline.models import Employee, OrgUnit, ReportingLine, SensitiveAttribute
 from meritline.people.schemas import EmployeeFilters
 
@@ -79,13 +78,9 @@ def insert_employees(session: Session, rows: Sequence[dict[str, Any]]) -> dict[s
     return {row.employee_number: row.id for row in session.execute(query, list(rows))}
 
 
-def update_by_id(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
-    """Bulk UPDATE by primary key (each row holds ``id`` and the changed columns).
-
-    SQLAlchemy groups rows with the same columns into one ``executemany``.
-    """
-    if rows:
-        session.execute(update(model), list(rows))
+def update_employees(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Update employees by id (each row: ``id`` and the changed columns)."""
+    bulk_update(session, Employee, rows)
 
 
 # --- reporting lines ------------------------------------------------------------------------
@@ -106,6 +101,11 @@ def insert_lines(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Insert reporting lines."""
     if rows:
         session.execute(bulk_insert(ReportingLine), list(rows))
+
+
+def update_lines(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Update reporting lines by id."""
+    bulk_update(session, ReportingLine, rows)
 
 
 def delete_lines(session: Session, ids: Sequence[int]) -> None:
@@ -134,6 +134,11 @@ def insert_sensitive(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Insert sensitive attributes."""
     if rows:
         session.execute(bulk_insert(SensitiveAttribute), list(rows))
+
+
+def update_sensitive(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Update sensitive attributes by id."""
+    bulk_update(session, SensitiveAttribute, rows)
 
 
 def delete_sensitive(session: Session, ids: Sequence[int]) -> None:

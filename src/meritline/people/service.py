@@ -12,7 +12,7 @@ from meritline.audit import service as audit
 from meritline.audit.schemas import AuditRecord
 from meritline.clock import utctoday
 from meritline.errors import InvalidInput, NotFound
-from meritline.models import Employee, ReportingLine, SensitiveAttribute
+from meritline.models import Employee, SensitiveAttribute
 from meritline.people import queries
 from meritline.people.hris_file import DEPARTMENT_SEPARATOR
 from meritline.people.schemas import (
@@ -220,7 +220,7 @@ def _upsert_employees(
         else:
             unchanged += 1
     created = queries.insert_employees(session, new_rows)
-    queries.update_by_id(session, Employee, changes)
+    queries.update_employees(session, changes)
     records.extend(
         AuditRecord("employee.create", "employee", created[r["employee_number"]], r)
         for r in new_rows
@@ -292,7 +292,7 @@ def _sync_reporting_lines(
             }
         )
     queries.delete_lines(session, discarded)
-    queries.update_by_id(session, ReportingLine, updates)
+    queries.update_lines(session, updates)
     queries.insert_lines(session, opened)
     summary.reporting_lines_opened = len(opened)
     records.extend(
@@ -345,7 +345,7 @@ def _sync_sensitive(
                 )
             )
     queries.insert_sensitive(session, inserts)
-    queries.update_by_id(session, SensitiveAttribute, updates)
+    queries.update_sensitive(session, updates)
     queries.delete_sensitive(session, removals)
     summary.sensitive_values_set = len(inserts) + len(updates)
     summary.sensitive_values_removed = len(removals)

@@ -3,7 +3,7 @@ API tokens and the audit chain, with row-level security on PostgreSQL.
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 14:52:49.818207
+Create Date: 2026-11-23 15:27:59.931262
 """
 
 from __future__ import annotations
@@ -91,9 +91,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("tenant_id", BigId, nullable=False),
         sa.ForeignKeyConstraint(
-            ["parent_id"],
-            ["org_unit.id"],
-            name=op.f("fk_org_unit_parent_id_org_unit"),
+            ["tenant_id", "parent_id"],
+            ["org_unit.tenant_id", "org_unit.id"],
+            name=op.f("fk_org_unit_tenant_id_parent_id_org_unit"),
             ondelete="RESTRICT",
         ),
         sa.ForeignKeyConstraint(
@@ -103,6 +103,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_org_unit")),
+        sa.UniqueConstraint("tenant_id", "id", name=op.f("uq_org_unit_tenant_id_id")),
         sa.UniqueConstraint("tenant_id", "path", name=op.f("uq_org_unit_tenant_id_path")),
     )
     with op.batch_alter_table("org_unit", schema=None) as batch_op:
@@ -151,9 +152,9 @@ def upgrade() -> None:
             name=op.f("ck_employee_terminated_after_hire"),
         ),
         sa.ForeignKeyConstraint(
-            ["org_unit_id"],
-            ["org_unit.id"],
-            name=op.f("fk_employee_org_unit_id_org_unit"),
+            ["tenant_id", "org_unit_id"],
+            ["org_unit.tenant_id", "org_unit.id"],
+            name=op.f("fk_employee_tenant_id_org_unit_id_org_unit"),
             ondelete="RESTRICT",
         ),
         sa.ForeignKeyConstraint(
@@ -166,6 +167,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "tenant_id", "employee_number", name=op.f("uq_employee_tenant_id_employee_number")
         ),
+        sa.UniqueConstraint("tenant_id", "id", name=op.f("uq_employee_tenant_id_id")),
     )
     with op.batch_alter_table("employee", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_employee_org_unit_id"), ["org_unit_id"], unique=False)
@@ -187,9 +189,9 @@ def upgrade() -> None:
             name=op.f("ck_api_token_role"),
         ),
         sa.ForeignKeyConstraint(
-            ["employee_id"],
-            ["employee.id"],
-            name=op.f("fk_api_token_employee_id_employee"),
+            ["tenant_id", "employee_id"],
+            ["employee.tenant_id", "employee.id"],
+            name=op.f("fk_api_token_tenant_id_employee_id_employee"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
@@ -199,6 +201,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_token")),
+        sa.UniqueConstraint("tenant_id", "id", name=op.f("uq_api_token_tenant_id_id")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_token_token_hash")),
     )
     op.create_table(
@@ -214,15 +217,15 @@ def upgrade() -> None:
             "valid_to IS NULL OR valid_to > valid_from", name=op.f("ck_reporting_line_valid_range")
         ),
         sa.ForeignKeyConstraint(
-            ["employee_id"],
-            ["employee.id"],
-            name=op.f("fk_reporting_line_employee_id_employee"),
+            ["tenant_id", "employee_id"],
+            ["employee.tenant_id", "employee.id"],
+            name=op.f("fk_reporting_line_tenant_id_employee_id_employee"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["manager_id"],
-            ["employee.id"],
-            name=op.f("fk_reporting_line_manager_id_employee"),
+            ["tenant_id", "manager_id"],
+            ["employee.tenant_id", "employee.id"],
+            name=op.f("fk_reporting_line_tenant_id_manager_id_employee"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
@@ -254,9 +257,9 @@ def upgrade() -> None:
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("tenant_id", BigId, nullable=False),
         sa.ForeignKeyConstraint(
-            ["employee_id"],
-            ["employee.id"],
-            name=op.f("fk_sensitive_attribute_employee_id_employee"),
+            ["tenant_id", "employee_id"],
+            ["employee.tenant_id", "employee.id"],
+            name=op.f("fk_sensitive_attribute_tenant_id_employee_id_employee"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
@@ -284,21 +287,21 @@ def upgrade() -> None:
         sa.Column("org_unit_id", BigId, nullable=False),
         sa.Column("tenant_id", BigId, nullable=False),
         sa.ForeignKeyConstraint(
-            ["org_unit_id"],
-            ["org_unit.id"],
-            name=op.f("fk_api_token_org_unit_org_unit_id_org_unit"),
+            ["tenant_id", "org_unit_id"],
+            ["org_unit.tenant_id", "org_unit.id"],
+            name=op.f("fk_api_token_org_unit_tenant_id_org_unit_id_org_unit"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "token_id"],
+            ["api_token.tenant_id", "api_token.id"],
+            name=op.f("fk_api_token_org_unit_tenant_id_token_id_api_token"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["tenant_id"],
             ["tenant.id"],
             name=op.f("fk_api_token_org_unit_tenant_id_tenant"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["token_id"],
-            ["api_token.id"],
-            name=op.f("fk_api_token_org_unit_token_id_api_token"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("token_id", "org_unit_id", name=op.f("pk_api_token_org_unit")),
