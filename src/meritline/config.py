@@ -17,6 +17,13 @@ class Settings(BaseSettings):
         default="sqlite:///meritline.db",
         description="SQLAlchemy URL of the database (SQLite file or postgresql+psycopg://...).",
     )
+    migration_database_url: str | None = Field(
+        default=None,
+        description=(
+            "URL `meritline db upgrade` connects with (the schema owner). "
+            "Unset: MERITLINE_DATABASE_URL."
+        ),
+    )
     database_role: str = Field(
         default="meritline_app",
         description=(
@@ -34,6 +41,11 @@ class Settings(BaseSettings):
     )
     api_page_size_max: int = Field(default=500, ge=1, description="Largest page the API returns.")
     echo_sql: bool = Field(default=False, description="Log every SQL statement (debugging).")
+
+    @property
+    def owner_database_url(self) -> str:
+        """The URL migrations run with."""
+        return self.migration_database_url or self.database_url
 
 
 @lru_cache(maxsize=1)

@@ -52,6 +52,13 @@ class SchemaOutdated(MeritlineError):
     title = "Database schema outdated"
 
 
+class ConfigurationError(MeritlineError):
+    """meritline is set up in a way it refuses to run with (the message says what to change)."""
+
+    status_code = 500
+    title = "Configuration error"
+
+
 class IntegrityViolation(MeritlineError):
     """Stored data failed an integrity check (for example a broken audit chain)."""
 

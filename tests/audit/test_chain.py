@@ -61,6 +61,21 @@ def test_erased_payload_keeps_the_chain_valid() -> None:
     assert chain.first_break(events, head_seq=3, head_hash=events[-1].hash)[1] is None
 
 
+def test_an_erased_event_must_not_keep_a_payload() -> None:
+    events = _stored(3)
+    events[1] = chain.StoredEvent(
+        link=events[1].link, hash=events[1].hash, payload={"forged": 1}, payload_erased=True
+    )
+    assert chain.first_break(events, head_seq=3, head_hash=events[-1].hash)[1] == chain.Break(
+        2, "payload marked erased but still present"
+    )
+
+
+def test_payloads_that_json_cannot_round_trip_are_refused() -> None:
+    with pytest.raises(ValueError):
+        chain.canonical({"x": float("nan")})
+
+
 # --- tampering in the database -----------------------------------------------------------------
 
 

@@ -8,8 +8,10 @@ from sqlalchemy.exc import IntegrityError
 
 from meritline.db.base import Base
 from meritline.db.bulk import bulk_update
+from meritline.db.engine import create_db_engine
 from meritline.db.session import Database
 from meritline.db.tenancy import TenantScopeError
+from meritline.errors import ConfigurationError
 from meritline.models import Employee, SensitiveAttribute
 from tests.fixtures.database import MigratedDatabase
 from tests.fixtures.factories import import_lines, new_tenant, person_line
@@ -186,3 +188,20 @@ def test_rls_fails_closed_without_a_tenant(pg_db: Database) -> None:
             ),
             {"t": a},
         )
+
+
+def test_the_runtime_engine_refuses_a_role_that_bypasses_rls(pg_migrated: MigratedDatabase) -> None:
+    engine = create_db_engine(
+        pg_migrated.owner_url, search_path=pg_migrated.schema, enforce_rls=True
+    )
+    try:
+        with pytest.raises(ConfigurationError, match="bypasses row-level security"):
+            engine.connect()
+    finally:
+        engine.dispose()
+
+
+def test_the_runtime_role_cannot_rename_tenants_or_touch_migrations(pg_db: Database) -> None:
+    for statement in ("UPDATE tenant SET name = 'x'", "DELETE FROM alembic_version"):
+        with pytest.raises(Exception, match="permission denied"), pg_db.unit_of_work() as session:
+            session.execute(text(statement))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from datetime import datetime, timedelta
 
@@ -19,6 +18,8 @@ from meritline.errors import InvalidInput, NotFound, Unauthorized
 from meritline.models import ROLES, ApiToken, Employee
 from meritline.people import queries as people_queries
 
+MAX_TOKEN_DAYS = 3660
+MAX_LABEL_LENGTH = 200
 TOKEN_PREFIX = "ml"  # noqa: S105 (a public prefix, not a secret)
 
 
@@ -31,7 +32,8 @@ def tenant_of_token(token: str) -> int:
     """Read the tenant id a token names (``ml_<tenant>_<secret>``); 401 when malformed."""
     prefix, _, rest = token.partition("_")
     tenant, _, secret = rest.partition("_")
-    if prefix != TOKEN_PREFIX or not tenant.isdigit() or len(secret) < 32:
+    well_formed = tenant.isascii() and tenant.isdigit() and len(tenant) <= 18
+    if prefix != TOKEN_PREFIX or not well_formed or len(secret) < 32:
         raise Unauthorized("Unknown or malformed token.")
     return int(tenant)
 
@@ -52,8 +54,12 @@ def create_token(
     """
     if subject.role != "admin":
         raise NotFound("No such command for this role.")
-    if expires_in_days is not None and expires_in_days < 1:
-        raise InvalidInput("expires_in_days must be at least 1 (omit it for no expiry).")
+    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
+        raise InvalidInput(
+            f"expires_in_days must be 1 to {MAX_TOKEN_DAYS} (omit it for no expiry)."
+        )
+    if label is not None and len(label) > MAX_LABEL_LENGTH:
+        raise InvalidInput(f"The label is longer than {MAX_LABEL_LENGTH} characters.")
     employee, org_unit_ids = _resolve_role(session, employee_number, role, org_unit_paths)
     secret = f"{TOKEN_PREFIX}_{subject.tenant_id}_{secrets.token_urlsafe(32)}"
     expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
@@ -144,8 +150,8 @@ def authenticate(session: Session, token: str, *, now: datetime | None = None) -
     """
     tenant_id = tenant_of_token(token)
     digest = hash_token(token)
-    stored = queries.token_by_hash(session, digest)
-    if stored is None or not hmac.compare_digest(stored.token_hash, digest):
+    stored = queries.token_by_hash(session, digest)  # a lookup by hash leaks no timing
+    if stored is None:
         raise Unauthorized("Unknown or revoked token.")
     now = now or utcnow()
     if stored.revoked_at is not None or (stored.expires_at and stored.expires_at <= now):

@@ -32,7 +32,12 @@ def _default(value: object) -> str:
 def canonical(value: Any) -> bytes:
     """Encode ``value`` as canonical JSON (sorted keys, no whitespace, UTC timestamps)."""
     return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default
+        value,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+        default=_default,
     ).encode()
 
 
@@ -120,7 +125,10 @@ def first_break(
             return checked, Break(link.seq, "previous-hash link does not match the prior event")
         if link.hash() != event.hash:
             return checked, Break(link.seq, "event fields do not match its hash (edited)")
-        if not event.payload_erased and payload_hash(event.payload) != link.payload_hash:
+        if event.payload_erased:
+            if event.payload is not None:
+                return checked, Break(link.seq, "payload marked erased but still present")
+        elif payload_hash(event.payload) != link.payload_hash:
             return checked, Break(link.seq, "payload does not match its hash (edited)")
         prev_hash, expected_seq = event.hash, expected_seq + 1
     last_seq = expected_seq - 1

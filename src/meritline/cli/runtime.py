@@ -13,7 +13,7 @@ import typer
 from pydantic import BaseModel
 from rich.console import Console
 from sqlalchemy import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
@@ -49,7 +49,7 @@ class Runtime:
         """The database, with its schema at head (upgraded, or a message saying what to run)."""
         if self._database is None:
             ensure_schema(
-                self.settings.database_url,
+                self.settings.owner_database_url,
                 auto_migrate=self.settings.auto_migrate,
                 runtime_role=self.settings.database_role,
             )
@@ -104,7 +104,13 @@ class ErrorHandlingGroup(TyperGroup):
         except MeritlineError as exc:
             report_error(exc)
             raise typer.Exit(2) from None
-        except OperationalError as exc:
+        except DBAPIError as exc:
+            if not isinstance(exc, OperationalError):
+                err_console.print(
+                    "[bold red]error:[/] the database refused the operation: "
+                    f"{str(exc.orig).strip().splitlines()[0]}"
+                )
+                raise typer.Exit(1) from None
             url = Runtime.of(ctx).settings.database_url
             err_console.print(
                 f"[bold red]error:[/] cannot use the database at {safe_url(url)}: "

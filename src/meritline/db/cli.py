@@ -22,7 +22,7 @@ def upgrade_command(ctx: typer.Context) -> None:
     Example: MERITLINE_DATABASE_URL=postgresql+psycopg://meritline@db/meritline meritline db upgrade
     """
     settings = Runtime.of(ctx).settings
-    before = upgrade(settings.database_url, runtime_role=settings.database_role)
+    before = upgrade(settings.owner_database_url, runtime_role=settings.database_role)
     head = head_revision()
     where = safe_url(settings.database_url)
     if before == head:
@@ -37,7 +37,7 @@ def status_command(
 ) -> None:
     """Show the schema revision of the database and the one this code expects."""
     settings = Runtime.of(ctx).settings
-    with owner_engine(settings.database_url) as engine, engine.connect() as connection:
+    with owner_engine(settings.owner_database_url) as engine, engine.connect() as connection:
         current = current_revision(connection)
         connection.execute(text("SELECT 1"))
     head = head_revision()

@@ -38,7 +38,8 @@ def enable_tenant_isolation(table: str) -> None:
 def grant_runtime_role(role: str, *, read_append_only: tuple[str, ...] = ()) -> None:
     """Create ``role`` (NOLOGIN, NOBYPASSRLS) if missing and grant it the schema's tables.
 
-    Tables in ``read_append_only`` get SELECT and INSERT only.
+    Tables in ``read_append_only`` and the tenant registry get SELECT and INSERT only, and the
+    migration bookkeeping SELECT only.
     """
     if not role or not _is_postgres():
         return
@@ -62,8 +63,9 @@ def grant_runtime_role(role: str, *, read_append_only: tuple[str, ...] = ()) -> 
         END $$;
         """  # noqa: S608
     )
-    for table in read_append_only:
+    for table in (*read_append_only, "tenant"):
         op.execute(f'REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM "{role}"')
+    op.execute(f'REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON alembic_version FROM "{role}"')
 
 
 def make_append_only(table: str) -> None:

@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.pool import NullPool
 
+from meritline.errors import ConfigurationError
+
 
 def is_postgres(url: str) -> bool:
     """Tell whether a database URL points at PostgreSQL."""
@@ -14,7 +16,12 @@ def is_postgres(url: str) -> bool:
 
 
 def create_db_engine(
-    url: str, *, role: str = "", echo: bool = False, search_path: str | None = None
+    url: str,
+    *,
+    role: str = "",
+    echo: bool = False,
+    search_path: str | None = None,
+    enforce_rls: bool = False,
 ) -> Engine:
     """Create an engine for ``url``.
 
@@ -22,6 +29,10 @@ def create_db_engine(
     ``BEGIN IMMEDIATE`` so that concurrent writers queue instead of failing mid-way.
     PostgreSQL connections switch to ``role`` (when given) so row-level security applies even
     when the login role is privileged, and optionally pin a ``search_path`` (used by tests).
+    With ``enforce_rls`` (the application's runtime engine) a connection whose effective role is a
+    superuser or has BYPASSRLS is refused, so tenant isolation can never be silently off.
+    SQL parameters are kept out of error messages and logs (they may hold personal data)
+    unless ``echo`` is on.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -29,22 +40,37 @@ def create_db_engine(
         engine = create_engine(
             url,
             echo=echo,
+            hide_parameters=not echo,
             connect_args={"check_same_thread": False, "timeout": 30},
             poolclass=None if memory else NullPool,
         )
         _configure_sqlite(engine, wal=not memory)
         return engine
 
-    engine = create_engine(url, echo=echo, pool_pre_ping=True)
+    engine = create_engine(url, echo=echo, hide_parameters=not echo, pool_pre_ping=True)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        user, bypasses = None, False
         with dbapi_conn.cursor() as cur:
             if search_path:
                 cur.execute(f'SET search_path TO "{search_path}"')
             if role:
                 cur.execute(f'SET ROLE "{role}"')
+            if enforce_rls:
+                cur.execute(
+                    "SELECT current_user, rolsuper OR rolbypassrls FROM pg_roles "
+                    "WHERE rolname = current_user"
+                )
+                user, bypasses = cur.fetchone()
         dbapi_conn.commit()
+        if enforce_rls and bypasses:
+            dbapi_conn.close()
+            raise ConfigurationError(
+                f"Refusing to run as PostgreSQL role {user!r}: it bypasses row-level security. "
+                "Log in as an unprivileged role, or set MERITLINE_DATABASE_ROLE to one "
+                "(`meritline db upgrade` creates meritline_app)."
+            )
 
     return engine
 

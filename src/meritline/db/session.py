@@ -32,7 +32,10 @@ class Database:
         """Build the database the settings describe."""
         return cls(
             create_db_engine(
-                settings.database_url, role=settings.database_role, echo=settings.echo_sql
+                settings.database_url,
+                role=settings.database_role,
+                echo=settings.echo_sql,
+                enforce_rls=True,
             )
         )
 
