@@ -299,7 +299,7 @@ def test_after_a_reorg_the_old_manager_no_longer_sees_the_moved_person(db: Datab
 
 
 def test_a_backdated_reorg_leaves_one_manager_on_each_date(db: Database) -> None:
-    """A correction effective before the latest change replaces the history from its date on."""
+    """A back-dated correction applies until the next recorded change, which stands."""
     operator = new_tenant(db)
     bosses = [person_line("M1"), person_line("M2"), person_line("M3")]
     import_lines(db, operator, [*bosses, person_line("E1", "M1")], effective_date=D1)
@@ -314,8 +314,8 @@ def test_a_backdated_reorg_leaves_one_manager_on_each_date(db: Database) -> None
     assert visible(db, m3, numbers, february) == {"M3"}
     assert visible(db, m3, numbers, april) == {"M3", "E1"}
     assert visible(db, m1, numbers, april) == {"M1"}  # M1's line must end at the correction
-    assert visible(db, m2, numbers, july) == {"M2"}
-    assert visible(db, m3, numbers, july) == {"M3", "E1"}
+    assert visible(db, m2, numbers, july) == {"M2", "E1"}  # the June move still stands
+    assert visible(db, m3, numbers, july) == {"M3"}
     admin = act_as(db, operator, "M1", "admin")
     managers = {item.employee_id: item.manager_id for item in listed(db, admin, april)}
     assert managers == {"E1": "M3", "M1": None, "M2": None, "M3": None}

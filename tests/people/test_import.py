@@ -202,7 +202,7 @@ def test_the_import_is_audited(db: Database, operator: Subject) -> None:
     assert actions.count("employee.create") == 4 and actions.count("org_unit.create") == 3
 
 
-def test_a_backdated_correction_replaces_later_lines_without_overlap(
+def test_a_backdated_correction_runs_until_the_next_recorded_change(
     db: Database, operator: Subject
 ) -> None:
     import_lines(db, operator, org(), effective_date=D1)
@@ -211,7 +211,52 @@ def test_a_backdated_correction_replaces_later_lines_without_overlap(
     import_lines(db, operator, moved, effective_date=D2)
     corrected = org()
     corrected[3] = person_line("E4", "E3", "Company")
-    summary = import_lines(db, operator, corrected, effective_date=date(2025, 3, 1))
-    assert summary.reporting_lines_closed == 2 and summary.reporting_lines_opened == 1
+    march = date(2025, 3, 1)
+    summary = import_lines(db, operator, corrected, effective_date=march)
+    assert summary.reporting_lines_closed == 1 and summary.reporting_lines_opened == 1
     e4 = [ln for ln in lines(db, operator) if ln[0] == "E4"]
-    assert e4 == [("E4", "E2", D1, date(2025, 3, 1)), ("E4", "E3", date(2025, 3, 1), None)]
+    assert e4 == [("E4", "E1", D2, None), ("E4", "E2", D1, march), ("E4", "E3", march, D2)]
+
+
+def test_a_routine_import_keeps_a_future_dated_move(db: Database, operator: Subject) -> None:
+    import_lines(db, operator, org(), effective_date=D1)
+    moved = org()
+    moved[3] = person_line("E4", "E1", "Company")
+    future = date(2099, 1, 1)
+    import_lines(db, operator, moved, effective_date=future)
+    routine = import_lines(db, operator, org(), effective_date=D2)  # still E2 today
+    assert (routine.reporting_lines_closed, routine.reporting_lines_opened) == (0, 0)
+    e4 = [ln for ln in lines(db, operator) if ln[0] == "E4"]
+    assert e4 == [("E4", "E1", future, None), ("E4", "E2", D1, future)]
+
+
+def test_a_termination_before_a_recorded_move_ends_everything(
+    db: Database, operator: Subject
+) -> None:
+    header = "employee_id,name,email,manager_id,termination_date"
+    rows = ["M1,A,a@example.com,,", "M2,B,b@example.com,,", "E,E,e@example.com,M1,"]
+    import_lines(db, operator, rows, header=header, effective_date=D1)
+    rows[2] = "E,E,e@example.com,M2,"
+    import_lines(db, operator, rows, header=header, effective_date=D2)
+    rows[2] = "E,E,e@example.com,M2,2025-03-31"
+    import_lines(db, operator, rows, header=header, effective_date=date(2025, 7, 1))
+    assert lines(db, operator) == [("E", "M1", D1, date(2025, 4, 1))]
+
+
+def test_reporting_line_changes_are_audited(db: Database, operator: Subject) -> None:
+    import_lines(db, operator, org(), effective_date=D1)
+    moved = org()
+    moved[3] = person_line("E4", "E1", "Company")
+    import_lines(db, operator, moved, effective_date=D1)  # same day: the old line is deleted
+    with db.unit_of_work(operator.tenant_id) as session:
+        actions = [e.action for e in audit.recent(session, operator, limit=5)]
+    assert {"reporting_line.delete", "reporting_line.open"} <= set(actions)
+
+
+def test_someone_reporting_to_a_leaver_is_warned_about(db: Database, operator: Subject) -> None:
+    header = "employee_id,name,email,manager_id,termination_date"
+    rows = ["M,A,a@example.com,,2025-01-31", "E,E,e@example.com,M,"]
+    summary = import_lines(db, operator, rows, header=header, effective_date=D2)
+    assert [(w.employee_id, w.reason) for w in summary.warnings] == [
+        ("E", "reports to M, who left on 2025-01-31")
+    ]

@@ -68,6 +68,11 @@ def print_import_summary(summary: ImportSummary) -> None:
         f"sensitive values {summary.sensitive_values_set} set, "
         f"{summary.sensitive_values_removed} removed."
     )
+    for warning in summary.warnings:
+        err_console.print(
+            f"[yellow]warning:[/] line {warning.line} ({warning.employee_id}): {warning.reason}",
+            highlight=False,
+        )
     if summary.unknown_columns:
         err_console.print(
             f"[yellow]Ignored unknown column(s):[/] {', '.join(summary.unknown_columns)}"

@@ -97,10 +97,12 @@ def lines_by_employee(session: Session) -> dict[int, list[ReportingLine]]:
     return history
 
 
-def insert_lines(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert reporting lines."""
-    if rows:
-        session.execute(bulk_insert(ReportingLine), list(rows))
+def insert_lines(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert reporting lines; return their ids in the order given."""
+    if not rows:
+        return []
+    query = bulk_insert(ReportingLine).returning(ReportingLine.id, sort_by_parameter_order=True)
+    return list(session.scalars(query, list(rows)))
 
 
 def update_lines(session: Session, rows: Sequence[dict[str, Any]]) -> None:

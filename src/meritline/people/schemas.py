@@ -58,6 +58,7 @@ class ImportSummary(BaseModel):
     sensitive_values_set: int = 0
     sensitive_values_removed: int = 0
     unknown_columns: list[str] = Field(default_factory=list)
+    warnings: list[RowError] = Field(default_factory=list)
     dry_run: bool = False
 
 

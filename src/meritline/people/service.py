@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -70,7 +71,11 @@ def import_people(
             f"{len(errors)} problem(s) in the file; nothing was imported.",
             errors=sorted(errors, key=lambda e: e.line),
         )
-    summary = ImportSummary(rows=len(people.rows), unknown_columns=people.unknown_columns)
+    summary = ImportSummary(
+        rows=len(people.rows),
+        unknown_columns=people.unknown_columns,
+        warnings=_reports_of_leavers(people, existing, effective),
+    )
     columns = set(people.columns)
     records: list[AuditRecord] = []
 
@@ -79,7 +84,10 @@ def import_people(
     )
     ids = _upsert_employees(session, people, existing, unit_ids, columns, summary, records)
     if "manager_id" in columns:
-        _sync_reporting_lines(session, subject, people, ids, effective, summary, records)
+        new_employees = {number for number in ids if number not in existing}
+        _sync_reporting_lines(
+            session, subject, people, ids, new_employees, effective, summary, records
+        )
     if people.sensitive_columns:
         _sync_sensitive(session, subject, people, ids, summary, records)
     records.append(AuditRecord("people.import", "tenant", subject.tenant_id, summary.model_dump()))
@@ -136,6 +144,27 @@ def _check_against_database(
                     )
                 )
     return errors
+
+
+def _reports_of_leavers(
+    people: PeopleFile, existing: dict[str, Employee], effective: date
+) -> list[RowError]:
+    """Warnings for people still at work whose manager has left (no one above would see them)."""
+    left_on = {number: e.termination_date for number, e in existing.items()}
+    left_on.update({row.employee_id: row.termination_date for row in people.rows})
+    warnings = []
+    for row in people.rows:
+        still_here = row.termination_date is None or row.termination_date >= effective
+        manager_left = left_on.get(row.manager_id or "")
+        if still_here and manager_left is not None and manager_left < effective:
+            warnings.append(
+                RowError(
+                    line=row.line,
+                    employee_id=row.employee_id,
+                    reason=f"reports to {row.manager_id}, who left on {manager_left}",
+                )
+            )
+    return warnings
 
 
 def _cycle_from(start: str, chain: dict[str, str]) -> list[str] | None:
@@ -235,71 +264,101 @@ def _upsert_employees(
     return ids
 
 
+@dataclass
+class _Line:
+    """A reporting line being reconciled (a mutable copy of the stored row)."""
+
+    id: int
+    manager_id: int
+    valid_from: date
+    valid_to: date | None
+
+    def in_force_on(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or self.valid_to > day)
+
+
 def _sync_reporting_lines(
     session: Session,
     subject: Subject,
     people: PeopleFile,
     ids: dict[str, int],
+    new_employees: set[str],
     effective: date,
     summary: ImportSummary,
     records: list[AuditRecord],
 ) -> None:
-    """Open, close and end reporting lines so that they match the file from ``effective`` on.
+    """Make reporting lines say what the file says, from ``effective`` on.
 
-    History before ``effective`` is kept. Lines overlapping ``[effective, ...)`` that disagree
-    with the file are closed on ``effective`` (or deleted when they start on or after it, as a
-    back-dated correction replaces them), so an employee never has two managers on one day.
+    The file describes who manages whom from ``effective`` until any later change already
+    recorded (a future-dated move stands); history before ``effective`` is kept. A termination
+    ends every line the day after the last day. The line in force on ``effective`` is kept when
+    its manager agrees with the file, and otherwise closed there (or deleted when it starts that
+    day), so an employee never has two managers on one day. Every change is audited.
     """
     history = queries.lines_by_employee(session)
     opened: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    discarded: list[int] = []
+    ended: dict[int, _Line] = {}
+    deleted: dict[int, _Line] = {}
     for row in people.rows:
         employee_id = ids[row.employee_id]
         manager_id = ids[row.manager_id] if row.manager_id else None
         end = row.termination_date + timedelta(days=1) if row.termination_date else None
-        lines = history.get(employee_id, [])
-        latest = lines[-1] if lines else None
-        overlapping = [ln for ln in lines if ln.valid_to is None or ln.valid_to > effective]
-        continues = (
-            latest is not None
-            and manager_id is not None
-            and latest.manager_id == manager_id
-            and (overlapping == [latest] or (not overlapping and end is not None))
-        )
-        if continues and latest is not None:  # same manager: at most the end date changes
-            if latest.valid_to != end and (end is None or end > latest.valid_from):
-                updates.append({"id": latest.id, "valid_to": end})
+        lines = [
+            _Line(ln.id, ln.manager_id, ln.valid_from, ln.valid_to)
+            for ln in history.get(employee_id, [])
+        ]
+        if end is not None:  # nothing runs past the last day
+            for line in lines:
+                if line.valid_from >= end:
+                    deleted[line.id] = line
+                elif line.valid_to is None or line.valid_to > end:
+                    line.valid_to, ended[line.id] = end, line
+            lines = [line for line in lines if line.id not in deleted]
+        in_force = next((line for line in lines if line.in_force_on(effective)), None)
+        if in_force is not None and in_force.manager_id == manager_id:
             continue
-        for line in overlapping:  # the manager changed, was removed, or history is corrected
-            if line.valid_from >= effective:
-                discarded.append(line.id)
+        if in_force is not None:  # the manager changed or was removed
+            if in_force.valid_from == effective:
+                deleted[in_force.id] = in_force
+                ended.pop(in_force.id, None)
             else:
-                updates.append({"id": line.id, "valid_to": effective})
+                in_force.valid_to, ended[in_force.id] = effective, in_force
             summary.reporting_lines_closed += 1
         if manager_id is None:
             continue
-        start = effective if lines else min(row.hire_date or effective, effective)
-        if end is not None and end <= start:
-            continue  # left before the line would start
+        start = effective
+        if row.employee_id in new_employees and row.hire_date is not None:
+            start = row.hire_date  # a new employee's first line starts when they start
+        elif row.hire_date is not None:
+            start = max(start, row.hire_date)
+        later = [line.valid_from for line in lines if line.valid_from > start]
+        stop = min([*later, *([end] if end else [])], default=None)
+        if stop is not None and stop <= start:
+            continue  # left, or a recorded change begins, before this line would start
         opened.append(
             {
                 "tenant_id": subject.tenant_id,
                 "employee_id": employee_id,
                 "manager_id": manager_id,
                 "valid_from": start,
-                "valid_to": end,
+                "valid_to": stop,
             }
         )
-    queries.delete_lines(session, discarded)
-    queries.update_lines(session, updates)
-    queries.insert_lines(session, opened)
+    queries.delete_lines(session, list(deleted))
+    queries.update_lines(session, [{"id": i, "valid_to": ln.valid_to} for i, ln in ended.items()])
+    new_ids = queries.insert_lines(session, opened)
     summary.reporting_lines_opened = len(opened)
     records.extend(
-        AuditRecord("reporting_line.open", "employee", line["employee_id"], line) for line in opened
+        AuditRecord("reporting_line.delete", "reporting_line", i, asdict(line))
+        for i, line in deleted.items()
     )
     records.extend(
-        AuditRecord("reporting_line.update", "reporting_line", u["id"], u) for u in updates
+        AuditRecord("reporting_line.end", "reporting_line", i, {"valid_to": line.valid_to})
+        for i, line in ended.items()
+    )
+    records.extend(
+        AuditRecord("reporting_line.open", "reporting_line", line_id, line)
+        for line_id, line in zip(new_ids, opened, strict=True)
     )
 
 
