@@ -172,3 +172,21 @@ def test_bad_dates_are_user_errors(cli, tmp_path) -> None:  # type: ignore[no-un
             "cycle", "create", "FY", "--start", "2026-01-01", "--end", "2026-12-31", code=2
         ).output
     )
+
+
+def test_file_and_number_mistakes_are_clear(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert "No such file" in cli("import", "people", str(tmp_path / "nope.csv"), code=2).output
+    assert "is a folder" in cli("import", "people", str(tmp_path), code=2).output
+    assert "Invalid value" in cli("people", "list", "--offset", str(2**70), code=2).output
+    assert "Cannot write" in cli("demo", "-n", "40", "--save-csv", str(tmp_path), code=2).output
+    assert json.loads(cli("tenant", "list", "--json").stdout) == []  # nothing was imported
+
+
+def test_a_second_demo_of_another_shape_says_to_use_a_fresh_tenant(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("demo", "-n", "40", "--seed", "1")
+    out = cli("demo", "-n", "60", "--seed", "2", code=2).output
+    assert "run the demo in a fresh tenant" in out
+    assert (
+        "Demo company ready" in cli("--tenant", "demo2", "demo", "-n", "60", "--seed", "2").output
+    )
+    assert "0 created, 0 updated, 40 unchanged" in cli("demo", "-n", "40", "--seed", "1").output

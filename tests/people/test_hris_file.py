@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from meritline.errors import InvalidInput
 from meritline.people.hris_file import parse_people_csv, read_people_file
 
 GOOD = """employee_id,name,email,manager_id,Department,Hire Date,gender,favourite_colour
@@ -69,14 +72,17 @@ def test_every_bad_row_is_reported_with_its_line_number() -> None:
 def test_empty_files_and_missing_files_are_errors(tmp_path: Path) -> None:
     assert reasons("") == [(1, "the file is empty; expected a header line")]
     assert reasons("employee_id,name,email\n") == [(1, "the file has no data rows")]
-    missing = read_people_file(tmp_path / "nope.csv")
-    assert "file not found" in missing.errors[0].reason
+    with pytest.raises(InvalidInput, match="No such file"):
+        read_people_file(tmp_path / "nope.csv")
+    with pytest.raises(InvalidInput, match="is a folder"):
+        read_people_file(tmp_path)
 
 
 def test_non_utf8_files_are_rejected_with_advice(tmp_path: Path) -> None:
     path = tmp_path / "latin1.csv"
     path.write_bytes("employee_id,name,email\nE1,Jos\xe9,j@example.com\n".encode("latin-1"))
-    assert "export as UTF-8" in read_people_file(path).errors[0].reason
+    with pytest.raises(InvalidInput, match="export it as UTF-8"):
+        read_people_file(path)
 
 
 def test_a_utf8_bom_and_quoted_fields_are_fine() -> None:
@@ -84,3 +90,41 @@ def test_a_utf8_bom_and_quoted_fields_are_fine() -> None:
     parsed = parse_people_csv(text)
     assert parsed.errors == []
     assert parsed.rows[0].name == "Doe, Jane"
+
+
+def test_semicolon_and_tab_separated_exports_are_read() -> None:
+    for sep in (";", "\t"):
+        text = (
+            sep.join(["employee_id", "name", "email"])
+            + "\n"
+            + sep.join(["E1", "Ada, Countess", "ada@example.com"])
+            + "\n"
+        )
+        parsed = parse_people_csv(text)
+        assert parsed.errors == [] and parsed.rows[0].name == "Ada, Countess"
+
+
+def test_header_problems_are_named() -> None:
+    assert reasons("employee_id,name,email,gender,sensitive_gender\n") == [
+        (1, "repeated column(s): gender (as gender and sensitive_gender)")
+    ]
+    parsed = parse_people_csv("employee_id,name,email,,sensitive_\nE1,A,a@example.com,x,y\n")
+    assert parsed.unknown_columns == ["(column 4)", "sensitive_"] and parsed.errors == []
+
+
+def test_values_too_long_for_storage_or_with_nul_are_refused() -> None:
+    text = (
+        "employee_id,name,email,job_family,ethnicity,hire_date,birth_year\n"
+        f"E1,A,a@example.com,{'x' * 101},,,\n"
+        f"E2,B,b@example.com,,{'y' * 201},,\n"
+        "E3,C\x00,c@example.com,,,,\n"
+        "E4,D,d@example.com,,,20240101,\n"
+        "E5,E,e@example.com,,,,\u0661\u0669\u0668\u0665\n"
+    )
+    assert [r for _, r in reasons(text)] == [
+        "job_family longer than 100 characters",
+        "ethnicity longer than 200 characters",
+        "contains a NUL character",
+        "bad hire_date '20240101' (expected YYYY-MM-DD)",
+        "bad birth_year '\u0661\u0669\u0668\u0665' (expected a year such as 1985)",
+    ]

@@ -23,7 +23,7 @@ def create(
         [], "--org-unit", help="hrbp only: org unit path(s) in scope (default: their own)."
     ),
     label: str | None = typer.Option(None, help="A note on what the token is for."),
-    expires_in_days: int | None = typer.Option(None, min=1, help="Expire after N days."),
+    expires_in_days: int | None = typer.Option(None, min=1, max=3660, help="Expire after N days."),
     as_json: bool = typer.Option(False, "--json", help='Print {"token": ...} as JSON.'),
 ) -> None:
     """Create a token; it is printed once and only its hash is stored.
@@ -72,7 +72,8 @@ def list_(
 
 @app.command("revoke")
 def revoke(
-    ctx: typer.Context, token_id: int = typer.Argument(..., help="Token id from `token list`.")
+    ctx: typer.Context,
+    token_id: int = typer.Argument(..., min=1, max=2**53, help="Token id from `token list`."),
 ) -> None:
     """Revoke a token; requests with it get 401 from now on."""
     with Runtime.of(ctx).operator() as (session, subject):

@@ -46,7 +46,7 @@ def verify(
 @app.command("log")
 def log(
     ctx: typer.Context,
-    limit: int = typer.Option(20, min=1, help="How many events."),
+    limit: int = typer.Option(20, min=1, max=100_000, help="How many events."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show the latest audit events, newest first."""

@@ -14,7 +14,9 @@ from meritline.people.cli import print_import_summary
 
 def demo(
     ctx: typer.Context,
-    employees: int = typer.Option(400, "--employees", "-n", min=40, help="Company size."),
+    employees: int = typer.Option(
+        400, "--employees", "-n", min=40, max=100_000, help="Company size."
+    ),
     seed: int = typer.Option(7, help="Random seed: the same seed builds the same company."),
     save_csv: Path | None = typer.Option(
         None, "--save-csv", help="Also write the generated HRIS export to this file."
@@ -49,6 +51,8 @@ def demo(
             progress.update(task, description=description, advance=1)
 
         csv_text, figures = service.generate_csv(employees=employees, seed=seed)
+        if save_csv is not None:  # before touching the database, so a bad path costs nothing
+            service.save_csv(save_csv, csv_text)
         step(steps[1])
         runtime.database()
         with runtime.operator(create_tenant=True) as (session, subject):
@@ -56,8 +60,6 @@ def demo(
                 session, subject, csv_text=csv_text, figures=figures, seed=seed, step=step
             )
         step("done")
-    if save_csv is not None:
-        save_csv.write_text(csv_text, encoding="utf-8")
     if as_json:
         emit_json(result.model_dump(mode="json", exclude={"csv"}))
         return

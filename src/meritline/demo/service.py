@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -13,9 +14,14 @@ from meritline.demo import company
 from meritline.errors import InvalidInput
 from meritline.people import service as people
 from meritline.people.hris_file import parse_people_csv
-from meritline.people.schemas import ImportSummary
+from meritline.people.schemas import EmployeeFilters, ImportSummary
 from meritline.reviews import service as reviews
 from meritline.reviews.schemas import ReviewCycle, ReviewCycleCreate
+
+ANOTHER_COMPANY = (
+    "This tenant already holds another company (a demo with another --seed or --employees, or "
+    "real data); run the demo in a fresh tenant (--tenant demo2) or database."
+)
 
 
 class DemoResult(BaseModel):
@@ -38,6 +44,14 @@ def generate_csv(*, employees: int, seed: int) -> tuple[str, dict[str, object]]:
     return company.to_csv(people), company.describe(people)
 
 
+def save_csv(path: Path, csv_text: str) -> None:
+    """Write the generated export, or say why it cannot be written."""
+    try:
+        path.write_text(csv_text, encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"Cannot write {path}: {exc.strerror}.") from None
+
+
 def load_demo(
     session: Session,
     subject: Subject,
@@ -51,7 +65,15 @@ def load_demo(
     step("validating the export")
     parsed = parse_people_csv(csv_text)
     step("importing people")
-    summary = people.import_people(session, subject, parsed)
+    already = people.list_employees(
+        session, subject, filters=EmployeeFilters(include_terminated=True), limit=1
+    ).total
+    try:
+        summary = people.import_people(session, subject, parsed)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{ANOTHER_COMPANY} {exc.message}", **exc.details) from None
+    if already and (summary.employees_created or summary.employees_updated):
+        raise InvalidInput(ANOTHER_COMPANY)  # the caller's transaction rolls the import back
     step("opening the review cycle")
     year = company.DEMO_TODAY.year
     name = f"FY{year} annual review"

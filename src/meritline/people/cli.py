@@ -97,8 +97,8 @@ def list_(
     level: str | None = typer.Option(None),
     location: str | None = typer.Option(None),
     include_terminated: bool = typer.Option(False, "--include-terminated"),
-    limit: int = typer.Option(50, min=1, help="Rows per page."),
-    offset: int = typer.Option(0, min=0),
+    limit: int = typer.Option(50, min=1, max=10_000, help="Rows per page."),
+    offset: int = typer.Option(0, min=0, max=2**31 - 1),
     as_employee: str | None = typer.Option(
         None, "--as", help="Preview what this employee would see (with --role)."
     ),

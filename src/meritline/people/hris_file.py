@@ -16,6 +16,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from meritline.clock import utctoday
+from meritline.errors import InvalidInput
+from meritline.models import Employee, OrgUnit, SensitiveAttribute
 from meritline.people.schemas import PeopleFile, PersonRow, RowError
 
 REQUIRED_COLUMNS = ("employee_id", "name", "email")
@@ -41,8 +43,31 @@ SENSITIVE_COLUMNS = (
 )
 SENSITIVE_PREFIX = "sensitive_"
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+DATE_PATTERN = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+YEAR_PATTERN = re.compile(r"^[0-9]{4}$")
 DEPARTMENT_SEPARATOR = "/"
-MAX_FIELD_LENGTH = {"employee_id": 64, "name": 200, "email": 320, "level": 50, "location": 100}
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def _length(column: object) -> int:
+    length = getattr(getattr(column, "type", None), "length", None)
+    assert isinstance(length, int)
+    return length
+
+
+#: Longest value each column may hold, read from the tables that store them.
+MAX_FIELD_LENGTH = {
+    "employee_id": _length(Employee.employee_number),
+    "name": _length(Employee.name),
+    "email": _length(Employee.email),
+    "job_family": _length(Employee.job_family),
+    "level": _length(Employee.level),
+    "location": _length(Employee.location),
+    "department": _length(OrgUnit.path),
+}
+MAX_DEPARTMENT_PART = _length(OrgUnit.name)
+MAX_SENSITIVE_VALUE = _length(SensitiveAttribute.value)
+MAX_ATTRIBUTE_NAME = _length(SensitiveAttribute.attribute)
 
 
 def normalise_column(name: str) -> str:
@@ -57,38 +82,69 @@ def normalise_department(path: str) -> str:
 
 
 def read_people_file(path: Path) -> PeopleFile:
-    """Parse and validate a people CSV file."""
+    """Parse and validate a people CSV file; ``InvalidInput`` when it cannot be read at all."""
+    if path.is_dir():
+        raise InvalidInput(f"{path} is a folder; give the CSV file inside it.")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        return _file_error(f"file not found: {path}")
+        raise InvalidInput(f"No such file: {path}.") from None
     except UnicodeDecodeError as exc:
-        return _file_error(f"not UTF-8 text ({exc.reason} at byte {exc.start}); export as UTF-8")
+        raise InvalidInput(
+            f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start}); export it as UTF-8."
+        ) from None
+    except OSError as exc:
+        raise InvalidInput(f"Cannot read {path}: {exc.strerror}.") from None
     return parse_people_csv(text)
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The delimiter a header uses: comma, semicolon (spreadsheet exports), tab or pipe."""
+    counts = {d: header_line.count(d) for d in DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
 
 
 def parse_people_csv(text: str) -> PeopleFile:
     """Parse and validate people CSV text (the whole file is checked; nothing stops early)."""
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    text = text.removeprefix("\ufeff")
+    delimiter = sniff_delimiter(text.split("\n", 1)[0])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
         return _file_error("the file is empty; expected a header line")
     except csv.Error as exc:
         return _file_error(f"unreadable CSV: {exc}")
-    columns = [normalise_column(c) for c in header]
+    columns = [normalise_column(c) or f"(column {i})" for i, c in enumerate(header, 1)]
+    sensitive = [
+        c
+        for c in columns
+        if c in SENSITIVE_COLUMNS or (c.startswith(SENSITIVE_PREFIX) and c != SENSITIVE_PREFIX)
+    ]
+    attribute_of = {c: c.removeprefix(SENSITIVE_PREFIX) for c in sensitive}
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     duplicated = sorted({c for c in columns if columns.count(c) > 1})
-    if missing or duplicated:
+    duplicated += sorted(
+        f"{a} (as {' and '.join(c for c in sensitive if attribute_of[c] == a)})"
+        for a in set(attribute_of.values())
+        if list(attribute_of.values()).count(a) > 1
+    )
+    too_long = [a for a in attribute_of.values() if len(a) > MAX_ATTRIBUTE_NAME]
+    if missing or duplicated or too_long:
         reasons = []
         if missing:
-            reasons.append(f"missing required column(s): {', '.join(missing)}")
+            hint = " (is it comma-separated?)" if len(columns) == 1 else ""
+            reasons.append(f"missing required column(s): {', '.join(missing)}{hint}")
         if duplicated:
             reasons.append(f"repeated column(s): {', '.join(duplicated)}")
+        if too_long:
+            reasons.append(
+                f"column name(s) longer than {MAX_ATTRIBUTE_NAME}: {', '.join(too_long)}"
+            )
         return _file_error("; ".join(reasons), columns=columns)
-    sensitive = [c for c in columns if c in SENSITIVE_COLUMNS or c.startswith(SENSITIVE_PREFIX)]
     known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS) | set(sensitive)
-    unknown = [c for c in columns if c not in known and c]
+    unknown = [c for c in columns if c not in known]
 
     rows: list[PersonRow] = []
     errors: list[RowError] = []
@@ -156,9 +212,17 @@ def _validate_row(
     for column in REQUIRED_COLUMNS:
         if not values.get(column):
             problems.append(f"missing {column}")
+    if any("\x00" in value for value in values.values()):
+        problems.append("contains a NUL character")
     for column, limit in MAX_FIELD_LENGTH.items():
         if len(values.get(column, "")) > limit:
             problems.append(f"{column} longer than {limit} characters")
+    for part in values.get("department", "").split(DEPARTMENT_SEPARATOR):
+        if len(part.strip()) > MAX_DEPARTMENT_PART:
+            problems.append(f"a department name is longer than {MAX_DEPARTMENT_PART} characters")
+    for column in sensitive:
+        if len(values.get(column, "")) > MAX_SENSITIVE_VALUE:
+            problems.append(f"{column} longer than {MAX_SENSITIVE_VALUE} characters")
     email = values.get("email", "").lower()
     if email and not EMAIL_PATTERN.match(email):
         problems.append(f"bad e-mail {values['email']!r}")
@@ -166,6 +230,8 @@ def _validate_row(
     for column in ("hire_date", "termination_date"):
         raw = values.get(column, "")
         try:
+            if raw and not DATE_PATTERN.match(raw):
+                raise ValueError(raw)
             dates[column] = date.fromisoformat(raw) if raw else None
         except ValueError:
             problems.append(f"bad {column} {raw!r} (expected YYYY-MM-DD)")
@@ -176,7 +242,9 @@ def _validate_row(
     if manager_id is not None and manager_id == employee_id:
         problems.append("is their own manager (a cycle in the manager chain)")
     birth_year = values.get("birth_year", "")
-    if birth_year and not (birth_year.isdigit() and 1900 <= int(birth_year) <= utctoday().year):
+    if birth_year and not (
+        YEAR_PATTERN.match(birth_year) and 1900 <= int(birth_year) <= utctoday().year
+    ):
         problems.append(f"bad birth_year {birth_year!r} (expected a year such as 1985)")
     if problems:
         return None, [RowError(line=line, employee_id=employee_id, reason=p) for p in problems]
