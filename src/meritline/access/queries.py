@@ -81,12 +81,6 @@ def visibility_filter(subject: Subject, as_of: date) -> ColumnElement[bool]:
     return and_(tenant, themself)
 
 
-def is_visible(session: Session, subject: Subject, employee_id: int, as_of: date) -> bool:
-    """Whether one employee passes the visibility rule (single reads use this)."""
-    query = select(Employee.id).where(Employee.id == employee_id, visibility_filter(subject, as_of))
-    return session.execute(query).first() is not None
-
-
 # --- tokens -------------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from meritline.access import queries
 from meritline.access.schemas import TokenCreated, TokenRead
-from meritline.access.subject import Subject
+from meritline.access.subject import Subject, require_role
 from meritline.audit import service as audit
 from meritline.audit.schemas import AuditRecord
 from meritline.clock import utcnow, utctoday
@@ -52,8 +52,7 @@ def create_token(
 
     An hrbp token is scoped to org units (``org_unit_paths``; by default the employee's own).
     """
-    if subject.role != "admin":
-        raise NotFound("No such command for this role.")
+    require_role(subject, "admin")
     if expires_in_days is not None and not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
         raise InvalidInput(
             f"expires_in_days must be 1 to {MAX_TOKEN_DAYS} (omit it for no expiry)."
@@ -131,8 +130,7 @@ def act_as(
     org_unit_paths: list[str] | None = None,
 ) -> Subject:
     """The subject an employee in ``role`` would be (the operator previews visibility with it)."""
-    if subject.role != "admin":
-        raise NotFound("No such operation for this role.")
+    require_role(subject, "admin")
     employee, org_unit_ids = _resolve_role(session, employee_number, role, org_unit_paths)
     return Subject(
         tenant_id=subject.tenant_id,
@@ -172,8 +170,7 @@ def authenticate(session: Session, token: str, *, now: datetime | None = None) -
 
 def revoke_token(session: Session, subject: Subject, *, token_id: int) -> TokenRead:
     """Revoke a token; later requests with it get 401."""
-    if subject.role != "admin":
-        raise NotFound("No such command for this role.")
+    require_role(subject, "admin")
     token = queries.token_by_id(session, token_id)
     if token is None:
         raise NotFound(f"No token {token_id} in this tenant.")
@@ -181,22 +178,23 @@ def revoke_token(session: Session, subject: Subject, *, token_id: int) -> TokenR
         token.revoked_at = utcnow()
         session.flush()
         audit.record(session, subject, AuditRecord("api_token.revoke", "api_token", token.id))
-    return next(t for t in list_tokens(session, subject) if t.id == token_id)
+    employee = people_queries.employee_by_id(session, token.employee_id)
+    return _token_read(token, employee.employee_number if employee else "")
 
 
 def list_tokens(session: Session, subject: Subject) -> list[TokenRead]:
     """Every token of the tenant (never the secrets)."""
-    if subject.role != "admin":
-        raise NotFound("No such command for this role.")
-    return [
-        TokenRead(
-            id=token.id,
-            employee_id=number,
-            role=token.role,
-            label=token.label,
-            created_at=token.created_at,
-            expires_at=token.expires_at,
-            revoked_at=token.revoked_at,
-        )
-        for token, number in queries.list_tokens(session)
-    ]
+    require_role(subject, "admin")
+    return [_token_read(token, number) for token, number in queries.list_tokens(session)]
+
+
+def _token_read(token: ApiToken, employee_number: str) -> TokenRead:
+    return TokenRead(
+        id=token.id,
+        employee_id=employee_number,
+        role=token.role,
+        label=token.label,
+        created_at=token.created_at,
+        expires_at=token.expires_at,
+        revoked_at=token.revoked_at,
+    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from meritline.errors import NotFound
+
 #: Roles that see the whole tenant's people data.
 TENANT_WIDE_ROLES = frozenset({"admin", "people_analyst", "legal"})
 
@@ -43,3 +45,9 @@ class Subject:
     def may_read_sensitive(self) -> bool:
         """True when the role may read special-category attributes."""
         return self.role in SENSITIVE_READER_ROLES
+
+
+def require_role(subject: Subject, *roles: str) -> None:
+    """Let only ``roles`` through; others get ``NotFound`` (the operation stays private)."""
+    if subject.role not in roles:
+        raise NotFound("No such operation for this role.")

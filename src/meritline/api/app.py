@@ -6,12 +6,11 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
 import meritline
 from meritline.api import problems
 from meritline.config import Settings
-from meritline.db.migrate import current_revision, head_revision
+from meritline.db.migrate import database_revision, head_revision
 from meritline.db.session import Database
 from meritline.people.api import router as people_router
 
@@ -33,9 +32,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         """Liveness and readiness: the database answers and its schema is current."""
         db: Database = request.app.state.database
         try:
-            with db.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-                revision = current_revision(connection)
+            revision = database_revision(db.engine)
         except Exception as exc:  # any failure to reach the database means not ready
             return problems.problem(request, 503, f"database unavailable: {type(exc).__name__}")
         head = head_revision()

@@ -78,3 +78,9 @@ def ensure_schema(url: str, *, auto_migrate: bool | None, runtime_role: str = ""
         f"The database is {state}; this version of meritline needs revision {head}. "
         "Run `meritline db upgrade` (or set MERITLINE_AUTO_MIGRATE=true)."
     )
+
+
+def database_revision(engine: Engine) -> str | None:
+    """Connect, and return the revision the database is at (raises when unreachable)."""
+    with engine.connect() as connection:
+        return current_revision(connection)

@@ -235,8 +235,3 @@ def manager_chain_edges(session: Session, as_of: date) -> dict[str, str]:
         .where(line_valid_on(as_of))
     )
     return {row.employee_number: row.manager_number for row in session.execute(query)}
-
-
-def count_employees(session: Session) -> int:
-    """Employees in the tenant."""
-    return session.scalar(select(func.count()).select_from(Employee)) or 0

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from meritline.access.subject import Subject
+from meritline.access.subject import Subject, require_role
 from meritline.audit import service as audit
 from meritline.audit.schemas import AuditRecord
 from meritline.clock import utctoday
@@ -39,11 +39,6 @@ EMPLOYEE_FIELDS = (
 )
 
 
-def _require_admin(subject: Subject) -> None:
-    if subject.role != "admin":
-        raise NotFound("No such operation for this role.")
-
-
 # --- import ---------------------------------------------------------------------------------
 
 
@@ -62,7 +57,7 @@ def import_people(
     line the day after. Columns absent from the file are left as they are; a blank cell clears
     the value (a blank sensitive attribute is deleted: meritline keeps no more than the HRIS).
     """
-    _require_admin(subject)
+    require_role(subject, "admin")
     effective = effective_date or utctoday()
     existing = queries.all_employees(session)
     errors = list(people.errors) + _check_against_database(session, people, existing, effective)
@@ -80,9 +75,11 @@ def import_people(
     records: list[AuditRecord] = []
 
     unit_ids = (
-        _ensure_org_units(session, people, summary, records) if "department" in columns else {}
+        _ensure_org_units(session, subject, people, summary, records)
+        if "department" in columns
+        else {}
     )
-    ids = _upsert_employees(session, people, existing, unit_ids, columns, summary, records)
+    ids = _upsert_employees(session, subject, people, existing, unit_ids, columns, summary, records)
     if "manager_id" in columns:
         new_employees = {number for number in ids if number not in existing}
         _sync_reporting_lines(
@@ -182,7 +179,11 @@ def _cycle_from(start: str, chain: dict[str, str]) -> list[str] | None:
 
 
 def _ensure_org_units(
-    session: Session, people: PeopleFile, summary: ImportSummary, records: list[AuditRecord]
+    session: Session,
+    subject: Subject,
+    people: PeopleFile,
+    summary: ImportSummary,
+    records: list[AuditRecord],
 ) -> dict[str, int]:
     """Create the org units the file's department paths need (parents first)."""
     known = {path: unit.id for path, unit in queries.all_org_units(session).items()}
@@ -201,7 +202,7 @@ def _ensure_org_units(
             parent, _, name = path.rpartition(DEPARTMENT_SEPARATOR)
             rows.append(
                 {
-                    "tenant_id": session.info["tenant_id"],
+                    "tenant_id": subject.tenant_id,
                     "path": path,
                     "name": name,
                     "parent_id": known[parent] if parent else None,
@@ -227,6 +228,7 @@ def _employee_values(row: PersonRow, columns: set[str], unit_ids: dict[str, int]
 
 def _upsert_employees(
     session: Session,
+    subject: Subject,
     people: PeopleFile,
     existing: dict[str, Employee],
     unit_ids: dict[str, int],
@@ -235,7 +237,7 @@ def _upsert_employees(
     records: list[AuditRecord],
 ) -> dict[str, int]:
     """Insert new employees, update changed ones; return internal ids by HRIS id."""
-    tenant_id = session.info["tenant_id"]
+    tenant_id = subject.tenant_id
     new_rows, changes, unchanged = [], [], 0
     for row in people.rows:
         values = _employee_values(row, columns, unit_ids)
@@ -482,15 +484,16 @@ def get_sensitive_attributes(
     """
     if not subject.may_read_sensitive:
         raise NotFound(f"No sensitive attributes for {employee_id!r}.")
-    employee = get_employee(session, subject, employee_id=employee_id)
-    internal = queries.employee_by_number(session, employee.employee_id)
-    assert internal is not None  # visible employees exist
-    attributes = queries.sensitive_of(session, internal.id)
+    row = queries.get_visible(session, subject, employee_number=employee_id, as_of=utctoday())
+    if row is None:
+        raise NotFound(f"No employee {employee_id!r}.")
+    employee: Employee = row[0]
+    attributes = queries.sensitive_of(session, employee.id)
     audit.record(
         session,
         subject,
         AuditRecord(
-            "sensitive_attribute.read", "employee", internal.id, {"attributes": sorted(attributes)}
+            "sensitive_attribute.read", "employee", employee.id, {"attributes": sorted(attributes)}
         ),
     )
-    return SensitiveAttributesRead(employee_id=employee.employee_id, attributes=attributes)
+    return SensitiveAttributesRead(employee_id=employee.employee_number, attributes=attributes)

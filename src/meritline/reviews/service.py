@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from meritline.access.subject import Subject
+from meritline.access.subject import Subject, require_role
 from meritline.audit import service as audit
 from meritline.audit.schemas import AuditRecord
-from meritline.errors import Conflict, NotFound
+from meritline.errors import Conflict
 from meritline.models import ReviewCycle as ReviewCycleRow
 from meritline.reviews import queries
 from meritline.reviews.schemas import ReviewCycle, ReviewCycleCreate
@@ -17,8 +17,7 @@ CYCLE_MANAGERS = frozenset({"admin", "hrbp"})
 
 def create_cycle(session: Session, subject: Subject, data: ReviewCycleCreate) -> ReviewCycle:
     """Create a review cycle in ``draft``."""
-    if subject.role not in CYCLE_MANAGERS:
-        raise NotFound("No such operation for this role.")
+    require_role(subject, *CYCLE_MANAGERS)
     if queries.by_name(session, data.name) is not None:
         raise Conflict(f"A review cycle named {data.name!r} already exists.")
     cycle = queries.add(
@@ -42,11 +41,3 @@ def create_cycle(session: Session, subject: Subject, data: ReviewCycleCreate) ->
 def list_cycles(session: Session, subject: Subject) -> list[ReviewCycle]:
     """Every review cycle of the tenant (cycles are not personal data)."""
     return [ReviewCycle.model_validate(c) for c in queries.all_cycles(session)]
-
-
-def get_cycle(session: Session, subject: Subject, *, name: str) -> ReviewCycle:
-    """One cycle by name."""
-    cycle = queries.by_name(session, name)
-    if cycle is None:
-        raise NotFound(f"No review cycle named {name!r}.")
-    return ReviewCycle.model_validate(cycle)
