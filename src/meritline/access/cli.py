@@ -56,7 +56,7 @@ def list_(
     ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")
 ) -> None:
     """List tokens (never their secrets)."""
-    with Runtime.of(ctx).operator() as (session, subject):
+    with Runtime.of(ctx).operator(read_only=True) as (session, subject):
         tokens = service.list_tokens(session, subject)
     if as_json:
         emit_json(tokens)

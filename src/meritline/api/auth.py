@@ -26,10 +26,10 @@ class Caller:
     token: str
 
     @contextmanager
-    def unit_of_work(self) -> Iterator[tuple[Session, Subject]]:
+    def unit_of_work(self, *, read_only: bool = False) -> Iterator[tuple[Session, Subject]]:
         """The request's one transaction, in the token's tenant, with the acting subject."""
         tenant_id = access.tenant_of_token(self.token)
-        with self.database.unit_of_work(tenant_id) as session:
+        with self.database.unit_of_work(tenant_id, read_only=read_only) as session:
             yield session, access.authenticate(session, self.token)
 
 

@@ -25,7 +25,7 @@ def verify(
 
     Keep the printed head hash somewhere else: it lets you detect a rewrite of the whole chain.
     """
-    with Runtime.of(ctx).operator() as (session, subject):
+    with Runtime.of(ctx).operator(read_only=True) as (session, subject):
         result = service.verify(session, subject)
     if as_json:
         emit_json(result)
@@ -50,7 +50,7 @@ def log(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show the latest audit events, newest first."""
-    with Runtime.of(ctx).operator() as (session, subject):
+    with Runtime.of(ctx).operator(read_only=True) as (session, subject):
         events = service.recent(session, subject, limit=limit)
     if as_json:
         emit_json(events)

@@ -58,11 +58,11 @@ class Runtime:
 
     @contextmanager
     def operator(
-        self, *, create_tenant: bool = False, commit: bool = True
+        self, *, create_tenant: bool = False, commit: bool = True, read_only: bool = False
     ) -> Iterator[tuple[Session, Subject]]:
         """One transaction in the configured tenant, acting as the CLI operator (an admin)."""
         created = False
-        with self.database().unit_of_work(commit=commit) as session:
+        with self.database().unit_of_work(commit=commit, read_only=read_only) as session:
             if create_tenant:
                 tenant, created = tenants.get_or_create_tenant(session, slug=self.settings.tenant)
             else:

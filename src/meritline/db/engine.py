@@ -9,6 +9,10 @@ from sqlalchemy.pool import NullPool
 
 from meritline.errors import ConfigurationError
 
+#: Execution option naming how a SQLite transaction begins; read-only work uses ``DEFERRED`` so
+#: that readers never wait for a writer (WAL lets them read the last committed state).
+SQLITE_BEGIN = "meritline_sqlite_begin"
+
 
 def is_postgres(url: str) -> bool:
     """Tell whether a database URL points at PostgreSQL."""
@@ -25,7 +29,7 @@ def create_db_engine(
 ) -> Engine:
     """Create an engine for ``url``.
 
-    SQLite gets foreign keys, WAL and a busy timeout, and every transaction starts with
+    SQLite gets foreign keys, WAL and a busy timeout, and a writing transaction starts with
     ``BEGIN IMMEDIATE`` so that concurrent writers queue instead of failing mid-way.
     PostgreSQL connections switch to ``role`` (when given) so row-level security applies even
     when the login role is privileged, and optionally pin a ``search_path`` (used by tests).
@@ -88,4 +92,4 @@ def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get(SQLITE_BEGIN, 'IMMEDIATE')}")

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import meritline.db.tenancy  # noqa: F401  (registers the tenant-scoping session events)
 from meritline.config import Settings
-from meritline.db.engine import create_db_engine
+from meritline.db.engine import SQLITE_BEGIN, create_db_engine
 
 
 class Database:
@@ -46,15 +46,19 @@ class Database:
 
     @contextmanager
     def unit_of_work(
-        self, tenant_id: int | None = None, *, commit: bool = True
+        self, tenant_id: int | None = None, *, commit: bool = True, read_only: bool = False
     ) -> Iterator[Session]:
         """Open a session (scoped to ``tenant_id`` when given); commit on success.
 
-        With ``commit=False`` the transaction is rolled back at the end (dry runs).
+        With ``commit=False`` the transaction is rolled back at the end (dry runs). A
+        ``read_only`` unit of work does not take SQLite's write lock, so it never waits for a
+        long import; it must not write.
         """
         session = self.sessions(info={"tenant_id": tenant_id})
         try:
             session.begin()
+            if read_only:
+                session.connection(execution_options={SQLITE_BEGIN: "DEFERRED"})
             yield session
             if commit:
                 session.commit()

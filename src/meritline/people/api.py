@@ -30,7 +30,7 @@ def list_employees(
 ) -> EmployeePage:
     """One page of the employees the caller may see, ordered by employee id."""
     limit = min(limit, request.app.state.settings.api_page_size_max)
-    with who.unit_of_work() as (session, subject):
+    with who.unit_of_work(read_only=True) as (session, subject):
         return service.list_employees(session, subject, filters=filters, limit=limit, offset=offset)
 
 
@@ -41,7 +41,7 @@ def list_employees(
 )
 def get_employee(employee_id: str, who: Annotated[Caller, Depends(caller)]) -> EmployeeRead:
     """One employee by HRIS id; 404 when absent or outside the caller's visibility."""
-    with who.unit_of_work() as (session, subject):
+    with who.unit_of_work(read_only=True) as (session, subject):
         return service.get_employee(session, subject, employee_id=employee_id)
 
 

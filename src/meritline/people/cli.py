@@ -115,7 +115,7 @@ def list_(
         location=location,
         include_terminated=include_terminated,
     )
-    with Runtime.of(ctx).operator() as (session, subject):
+    with Runtime.of(ctx).operator(read_only=True) as (session, subject):
         if as_employee:
             subject = access.act_as(
                 session,
@@ -152,7 +152,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show one employee."""
-    with Runtime.of(ctx).operator() as (session, subject):
+    with Runtime.of(ctx).operator(read_only=True) as (session, subject):
         employee = service.get_employee(session, subject, employee_id=employee_id)
     if as_json:
         emit_json(employee)

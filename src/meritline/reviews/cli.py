@@ -50,7 +50,7 @@ def list_(
     ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")
 ) -> None:
     """List review cycles, newest first."""
-    with Runtime.of(ctx).operator() as (session, subject):
+    with Runtime.of(ctx).operator(read_only=True) as (session, subject):
         cycles = service.list_cycles(session, subject)
     if as_json:
         emit_json(cycles)
