@@ -24,7 +24,7 @@ def upgrade_command(ctx: typer.Context) -> None:
     settings = Runtime.of(ctx).settings
     before = upgrade(settings.owner_database_url, runtime_role=settings.database_role)
     head = head_revision()
-    where = safe_url(settings.database_url)
+    where = safe_url(settings.owner_database_url)
     if before == head:
         console.print(f"{where} is already at revision {head}.")
     else:
