@@ -1,14 +1,16 @@
 """Benchmark the foundation's heavy paths: import, re-import, visibility reads, audit verify.
 
 Usage: .venv/bin/python benchmarks/bench_people.py [--sizes 400,2000,10000] [--postgres URL]
+       [--repeat 3]
 
-Each size runs on a fresh SQLite file (and a fresh PostgreSQL schema when --postgres is given)
-and prints one row per step with the wall-clock seconds.
+Each size runs --repeat times, each on a fresh SQLite file (and a fresh PostgreSQL schema when
+--postgres is given); the table shows the median wall-clock seconds of each step.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
 import time
 import uuid
@@ -119,13 +121,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="400,2000,10000")
     parser.add_argument("--postgres", default=None, help="PostgreSQL URL (optional)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per size (median shown)")
     args = parser.parse_args()
     backends = ["sqlite"] + (["postgres"] if args.postgres else [])
-    table = Table("backend", "employees", "step", "seconds", title="meritline people benchmark")
+    table = Table(
+        "backend", "employees", "step", "median s", "min s", title="meritline people benchmark"
+    )
     for backend in backends:
         for n in (int(s) for s in args.sizes.split(",")):
-            for step, seconds in run(backend, n, args.postgres):
-                table.add_row(backend, f"{n:,}", step, f"{seconds:.3f}")
+            runs = [run(backend, n, args.postgres) for _ in range(args.repeat)]
+            for i, (step, _) in enumerate(runs[0]):
+                times = [r[i][1] for r in runs]
+                table.add_row(
+                    backend, f"{n:,}", step, f"{statistics.median(times):.3f}", f"{min(times):.3f}"
+                )
     Console().print(table)
 
 

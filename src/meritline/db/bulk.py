@@ -11,13 +11,16 @@ from sqlalchemy.orm import Session
 from meritline.db.tenancy import TenantScopeError, session_tenant
 
 
-def bulk_insert(model: type[Any]) -> Insert:
-    """An INSERT for many rows at once.
+def bulk_insert(model: type[Any], *, returning_ids: bool = False) -> Insert:
+    """An INSERT for many rows at once (one ``executemany``), optionally returning the new ids
+    in the order of the rows given.
 
-    ``render_nulls`` keeps ``None`` values in the statement, so rows that differ only in which
-    columns are empty still share one multi-row INSERT instead of splitting into many.
+    ``render_nulls`` keeps rows that differ only in which columns are empty in one batch.
     """
-    return insert(model).execution_options(render_nulls=True)
+    statement = insert(model).execution_options(render_nulls=True)
+    if returning_ids:
+        statement = statement.returning(model.id, sort_by_parameter_order=True)
+    return statement
 
 
 def bulk_update(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:

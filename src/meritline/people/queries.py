@@ -47,8 +47,8 @@ def insert_org_units(session: Session, rows: Sequence[dict[str, Any]]) -> dict[s
     """Insert org units; return their ids by path."""
     if not rows:
         return {}
-    result = session.execute(bulk_insert(OrgUnit).returning(OrgUnit.id, OrgUnit.path), list(rows))
-    return {row.path: row.id for row in result}
+    ids = session.scalars(bulk_insert(OrgUnit, returning_ids=True), list(rows))
+    return {row["path"]: org_unit_id for row, org_unit_id in zip(rows, ids, strict=True)}
 
 
 # --- employees ------------------------------------------------------------------------------
@@ -74,8 +74,8 @@ def insert_employees(session: Session, rows: Sequence[dict[str, Any]]) -> dict[s
     """Insert employees; return their ids by HRIS id."""
     if not rows:
         return {}
-    query = bulk_insert(Employee).returning(Employee.id, Employee.employee_number)
-    return {row.employee_number: row.id for row in session.execute(query, list(rows))}
+    ids = session.scalars(bulk_insert(Employee, returning_ids=True), list(rows))
+    return {row["employee_number"]: i for row, i in zip(rows, ids, strict=True)}
 
 
 def update_employees(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -101,8 +101,7 @@ def insert_lines(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Insert reporting lines; return their ids in the order given."""
     if not rows:
         return []
-    query = bulk_insert(ReportingLine).returning(ReportingLine.id, sort_by_parameter_order=True)
-    return list(session.scalars(query, list(rows)))
+    return list(session.scalars(bulk_insert(ReportingLine, returning_ids=True), list(rows)))
 
 
 def update_lines(session: Session, rows: Sequence[dict[str, Any]]) -> None:
