@@ -29,6 +29,7 @@ from meritline.db.engine import create_db_engine
 from meritline.db.migrate import upgrade
 from meritline.db.session import Database
 from meritline.demo import service as demo
+from meritline.people import importing
 from meritline.people import service as people
 from meritline.people.hris_file import parse_people_csv
 from meritline.tenants import service as tenants
@@ -77,7 +78,7 @@ def run(backend: str, n: int, pg_url: str | None) -> list[tuple[str, float]]:
 
         def do_import() -> None:
             with db.unit_of_work(tenant.id) as session:
-                people.import_people(session, op, parsed)
+                importing.import_people(session, op, parsed)
 
         rows.append(("first import", timed(do_import)))
         rows.append(("re-import (no changes)", timed(do_import)))

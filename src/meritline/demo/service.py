@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from meritline.access.subject import Subject
 from meritline.demo import company
 from meritline.errors import InvalidInput
+from meritline.people import importing
 from meritline.people import service as people
 from meritline.people.hris_file import parse_people_csv
 from meritline.people.schemas import EmployeeFilters, ImportSummary
@@ -69,7 +70,7 @@ def load_demo(
         session, subject, filters=EmployeeFilters(include_terminated=True), limit=1
     ).total
     try:
-        summary = people.import_people(session, subject, parsed)
+        summary = importing.import_people(session, subject, parsed)
     except InvalidInput as exc:
         raise InvalidInput(f"{ANOTHER_COMPANY} {exc.message}", **exc.details) from None
     if already and (summary.employees_created or summary.employees_updated):

@@ -11,7 +11,7 @@ from rich.table import Table
 from meritline.access import service as access
 from meritline.cli.runtime import Runtime, console, emit_json, err_console
 from meritline.errors import InvalidInput
-from meritline.people import service
+from meritline.people import importing, service
 from meritline.people.hris_file import read_people_file
 from meritline.people.schemas import EmployeeFilters, ImportSummary
 
@@ -48,7 +48,7 @@ def import_people(
     people = read_people_file(file)
     runtime = Runtime.of(ctx)
     with runtime.operator(create_tenant=True, commit=not dry_run) as (session, subject):
-        summary = service.import_people(
+        summary = importing.import_people(
             session, subject, people, effective_date=effective, dry_run=dry_run
         )
     if as_json:
