@@ -1,0 +1,1 @@
+"""Evidence: signals from work tools, the connectors that produce them, and their ingestion."""
