@@ -64,3 +64,12 @@ def field(payload: Any, *path: str) -> Any:
             raise MalformedPayload(f"payload has no {'.'.join(path[: i + 1])}")
         current = current[key]
     return current
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    """A line of an import file that cannot become a signal: it goes to quarantine as is."""
+
+    line: int
+    reason: str
+    raw: str

@@ -1,0 +1,40 @@
+"""The one small interface every file-import source implements, and format inference."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from pathlib import Path
+from typing import ClassVar
+
+from meritline.evidence.signals import RejectedRow, SignalDraft
+
+#: What reading an import file yields, line by line (streamed: files may be large).
+FileRecord = SignalDraft | RejectedRow
+
+
+class FileConnector(ABC):
+    """A source without webhooks: a documented file format turned into signals.
+
+    ``recognises`` lets ``meritline import signals FILE`` infer the format from the file name
+    and its first line; ``read`` streams records and never loads the whole file.
+    """
+
+    type: ClassVar[str]
+    description: ClassVar[str]
+    suffixes: ClassVar[tuple[str, ...]]
+
+    @classmethod
+    @abstractmethod
+    def recognises(cls, path: Path, first_line: str) -> bool:
+        """Whether this file looks like this connector's format."""
+
+    @abstractmethod
+    def read(self, path: Path) -> Iterator[FileRecord]:
+        """Signals, and rejected lines with their number and reason, in file order."""
+
+
+def first_line(path: Path) -> str:
+    """The first line of a text file (for format inference), without its newline."""
+    with path.open(encoding="utf-8-sig", errors="replace") as handle:
+        return handle.readline().rstrip("\r\n")
