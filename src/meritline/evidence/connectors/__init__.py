@@ -9,9 +9,10 @@ same way as the built-in ones.
 from __future__ import annotations
 
 from importlib.metadata import entry_points
+from pathlib import Path
 
 from meritline.evidence.connectors.base import WebhookConnector
-from meritline.evidence.connectors.files import FileConnector
+from meritline.evidence.connectors.files import FileConnector, first_line
 
 ENTRY_POINT_GROUP = "meritline.connectors"
 FILE_ENTRY_POINT_GROUP = "meritline.file_connectors"
@@ -40,3 +41,16 @@ def file_connectors() -> dict[str, type[FileConnector]]:
         if isinstance(plugin, type) and issubclass(plugin, FileConnector):
             found[plugin.type] = plugin
     return found
+
+
+def infer_file_connector(path: Path) -> type[FileConnector]:
+    """The one file format ``path`` looks like; ``ValueError`` saying why when not exactly one."""
+    head = first_line(path)
+    matches = [c for c in file_connectors().values() if c.recognises(path, head)]
+    if len(matches) == 1:
+        return matches[0]
+    formats = ", ".join(sorted(file_connectors()))
+    if not matches:
+        raise ValueError(f"{path.name}: unknown format; pass --format (one of {formats})")
+    names = ", ".join(sorted(m.type for m in matches))
+    raise ValueError(f"{path.name} could be {names}; pass --format to choose")

@@ -1,0 +1,70 @@
+"""HRMS attendance and leave exports.
+
+CSV columns: the person (``employee_id`` or ``email``), ``date``, ``kind`` (``leave`` or
+``absence``), and optionally ``leave_type`` (annual, sick, parental, ...) and ``days`` (default
+1; 0.5 for half a day). ``leave`` rows become ``leave_day`` signals and ``absence`` rows
+``absence_day`` signals, valued in days::
+
+    employee_id,date,kind,leave_type,days
+    E0042,2026-04-06,leave,parental,1
+
+Protected leave (parental, maternity, paternity, adoption, medical, sick) is marked
+``protected: true`` in the signal's attributes; scoring models exclude it, so it can never
+count against anyone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from meritline.evidence.connectors.files import FileConnector, FileRecord
+from meritline.evidence.connectors.tabular import RowProblem, csv_rows, number, person
+from meritline.evidence.connectors.tabular import timestamp as parse_time
+from meritline.evidence.signals import RejectedRow, SignalDraft
+
+PROTECTED_LEAVE = frozenset({"parental", "maternity", "paternity", "adoption", "medical", "sick"})
+KINDS = {"leave": "leave_day", "absence": "absence_day"}
+
+
+class HrmsCsvConnector(FileConnector):
+    """Leave and absence days from an HRMS export."""
+
+    type = "hrms_csv"
+    description = "HRMS leave and absence, CSV: employee_id|email,date,kind,leave_type,days"
+    suffixes = (".csv",)
+
+    @classmethod
+    def recognises(cls, path: Path, first_line: str) -> bool:
+        """A CSV header with ``date`` and ``kind`` columns."""
+        header = {c.strip().lower() for c in first_line.replace(";", ",").split(",")}
+        return path.suffix.lower() == ".csv" and {"date", "kind"} <= header
+
+    def read(self, path: Path) -> Iterator[FileRecord]:
+        """Stream leave and absence days, and rejected rows."""
+        for line, row, raw in csv_rows(path):
+            if "__error__" in row:
+                yield RejectedRow(line, row["__error__"], raw)
+                continue
+            try:
+                who = person(row)
+                day = parse_time(row.get("date"), "date")
+                kind = str(row.get("kind") or "").strip().lower()
+                if kind not in KINDS:
+                    raise RowProblem(f"bad kind {row.get('kind')!r} (leave or absence)")
+                days = number(row.get("days"), "days", default=1.0)
+                if not 0 < days <= 1:
+                    raise RowProblem("days must be more than 0 and at most 1 per row")
+                leave_type = str(row.get("leave_type") or "").strip().lower() or None
+                attributes = {"leave_type": leave_type, "protected": leave_type in PROTECTED_LEAVE}
+                yield SignalDraft(
+                    "hrms",
+                    KINDS[kind],
+                    who,
+                    day,
+                    f"hrms:{who.kind}:{who.value}:{day.date()}:{kind}:{leave_type or ''}",
+                    days,
+                    attributes,
+                )
+            except RowProblem as problem:
+                yield RejectedRow(line, str(problem), raw)
