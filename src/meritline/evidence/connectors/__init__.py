@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 from meritline.evidence.connectors.base import WebhookConnector
 from meritline.evidence.connectors.files import FileConnector, first_line
@@ -18,14 +19,19 @@ ENTRY_POINT_GROUP = "meritline.connectors"
 FILE_ENTRY_POINT_GROUP = "meritline.file_connectors"
 
 
+def _plugins(group: str, base: type) -> dict[str, Any]:
+    """The classes registered under an entry-point group that subclass ``base``, by slug."""
+    found: dict[str, Any] = {}
+    for entry in entry_points(group=group):
+        plugin = entry.load()
+        if isinstance(plugin, type) and issubclass(plugin, base):
+            found[getattr(plugin, "type")] = plugin  # noqa: B009 (declared on the subclasses)
+    return found
+
+
 def webhook_connectors() -> dict[str, type[WebhookConnector]]:
     """Every installed webhook connector, by its ``type`` slug."""
-    found: dict[str, type[WebhookConnector]] = {}
-    for entry in entry_points(group=ENTRY_POINT_GROUP):
-        plugin = entry.load()
-        if isinstance(plugin, type) and issubclass(plugin, WebhookConnector):
-            found[plugin.type] = plugin
-    return found
+    return _plugins(ENTRY_POINT_GROUP, WebhookConnector)
 
 
 def webhook_connector(slug: str) -> type[WebhookConnector]:
@@ -35,12 +41,7 @@ def webhook_connector(slug: str) -> type[WebhookConnector]:
 
 def file_connectors() -> dict[str, type[FileConnector]]:
     """Every installed file connector, by its ``type`` slug."""
-    found: dict[str, type[FileConnector]] = {}
-    for entry in entry_points(group=FILE_ENTRY_POINT_GROUP):
-        plugin = entry.load()
-        if isinstance(plugin, type) and issubclass(plugin, FileConnector):
-            found[plugin.type] = plugin
-    return found
+    return _plugins(FILE_ENTRY_POINT_GROUP, FileConnector)
 
 
 def infer_file_connector(path: Path) -> type[FileConnector]:

@@ -21,14 +21,16 @@ from meritline.evidence.connectors.files import FileConnector, FileRecord
 from meritline.evidence.connectors.tabular import (
     RowProblem,
     csv_rows,
+    header_columns,
     jsonl_rows,
     name,
     number,
     person,
+    records,
     required,
     timestamp,
 )
-from meritline.evidence.signals import RejectedRow, SignalDraft
+from meritline.evidence.signals import SignalDraft
 
 COLUMNS = {"source", "type", "occurred_at", "external_id"}
 
@@ -54,17 +56,6 @@ def to_signal(row: Mapping[str, Any]) -> SignalDraft:
     )
 
 
-def _records(rows: Iterator[tuple[int, dict[str, Any], str]]) -> Iterator[FileRecord]:
-    for line, row, raw in rows:
-        if "__error__" in row:
-            yield RejectedRow(line, str(row["__error__"]), raw)
-            continue
-        try:
-            yield to_signal(row)
-        except RowProblem as problem:
-            yield RejectedRow(line, str(problem), raw)
-
-
 class GenericCsvConnector(FileConnector):
     """Generic signals as CSV."""
 
@@ -75,12 +66,11 @@ class GenericCsvConnector(FileConnector):
     @classmethod
     def recognises(cls, path: Path, first_line: str) -> bool:
         """A CSV header with the generic columns."""
-        header = {c.strip().lower() for c in first_line.replace(";", ",").split(",")}
-        return path.suffix.lower() in cls.suffixes and header >= COLUMNS
+        return path.suffix.lower() in cls.suffixes and header_columns(first_line) >= COLUMNS
 
     def read(self, path: Path) -> Iterator[FileRecord]:
         """Stream the file's signals and rejected rows."""
-        return _records(csv_rows(path))
+        return records(csv_rows(path), lambda row: [to_signal(row)])
 
 
 class GenericJsonlConnector(FileConnector):
@@ -103,4 +93,4 @@ class GenericJsonlConnector(FileConnector):
 
     def read(self, path: Path) -> Iterator[FileRecord]:
         """Stream the file's signals and rejected lines."""
-        return _records(jsonl_rows(path))
+        return records(jsonl_rows(path), lambda row: [to_signal(row)])

@@ -17,11 +17,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from meritline.evidence.connectors.files import FileConnector, FileRecord
-from meritline.evidence.connectors.tabular import RowProblem, csv_rows, number, person
+from meritline.evidence.connectors.tabular import (
+    RowProblem,
+    csv_rows,
+    header_columns,
+    number,
+    person,
+    records,
+)
 from meritline.evidence.connectors.tabular import timestamp as parse_time
-from meritline.evidence.signals import RejectedRow, SignalDraft
+from meritline.evidence.signals import SignalDraft
 
 PROTECTED_LEAVE = frozenset({"parental", "maternity", "paternity", "adoption", "medical", "sick"})
 KINDS = {"leave": "leave_day", "absence": "absence_day"}
@@ -37,34 +45,24 @@ class HrmsCsvConnector(FileConnector):
     @classmethod
     def recognises(cls, path: Path, first_line: str) -> bool:
         """A CSV header with ``date`` and ``kind`` columns."""
-        header = {c.strip().lower() for c in first_line.replace(";", ",").split(",")}
-        return path.suffix.lower() == ".csv" and {"date", "kind"} <= header
+        return path.suffix.lower() == ".csv" and {"date", "kind"} <= header_columns(first_line)
 
     def read(self, path: Path) -> Iterator[FileRecord]:
         """Stream leave and absence days, and rejected rows."""
-        for line, row, raw in csv_rows(path):
-            if "__error__" in row:
-                yield RejectedRow(line, row["__error__"], raw)
-                continue
-            try:
-                who = person(row)
-                day = parse_time(row.get("date"), "date")
-                kind = str(row.get("kind") or "").strip().lower()
-                if kind not in KINDS:
-                    raise RowProblem(f"bad kind {row.get('kind')!r} (leave or absence)")
-                days = number(row.get("days"), "days", default=1.0)
-                if not 0 < days <= 1:
-                    raise RowProblem("days must be more than 0 and at most 1 per row")
-                leave_type = str(row.get("leave_type") or "").strip().lower() or None
-                attributes = {"leave_type": leave_type, "protected": leave_type in PROTECTED_LEAVE}
-                yield SignalDraft(
-                    "hrms",
-                    KINDS[kind],
-                    who,
-                    day,
-                    f"hrms:{who.kind}:{who.value}:{day.date()}:{kind}:{leave_type or ''}",
-                    days,
-                    attributes,
-                )
-            except RowProblem as problem:
-                yield RejectedRow(line, str(problem), raw)
+        return records(csv_rows(path), leave_or_absence)
+
+
+def leave_or_absence(row: dict[str, Any]) -> list[SignalDraft]:
+    """One leave or absence row as its signal."""
+    who = person(row)
+    day = parse_time(row.get("date"), "date")
+    kind = str(row.get("kind") or "").strip().lower()
+    if kind not in KINDS:
+        raise RowProblem(f"bad kind {row.get('kind')!r} (leave or absence)")
+    days = number(row.get("days"), "days", default=1.0)
+    if not 0 < days <= 1:
+        raise RowProblem("days must be more than 0 and at most 1 per row")
+    leave_type = str(row.get("leave_type") or "").strip().lower() or None
+    attributes = {"leave_type": leave_type, "protected": leave_type in PROTECTED_LEAVE}
+    key = f"hrms:{who.kind}:{who.value}:{day.date()}:{kind}:{leave_type or ''}"
+    return [SignalDraft("hrms", KINDS[kind], who, day, key, days, attributes)]

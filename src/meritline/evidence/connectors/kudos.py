@@ -13,11 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from meritline.evidence.connectors.files import FileConnector, FileRecord
-from meritline.evidence.connectors.tabular import RowProblem, csv_rows, required
+from meritline.evidence.connectors.tabular import (
+    RowProblem,
+    csv_rows,
+    header_columns,
+    records,
+    required,
+)
 from meritline.evidence.connectors.tabular import timestamp as parse_time
-from meritline.evidence.signals import ExternalAccount, RejectedRow, SignalDraft
+from meritline.evidence.signals import ExternalAccount, SignalDraft
 
 
 class KudosCsvConnector(FileConnector):
@@ -30,49 +37,45 @@ class KudosCsvConnector(FileConnector):
     @classmethod
     def recognises(cls, path: Path, first_line: str) -> bool:
         """A CSV header with ``giver`` and ``receiver`` columns."""
-        header = {c.strip().lower() for c in first_line.replace(";", ",").split(",")}
-        return path.suffix.lower() == ".csv" and {"giver", "receiver"} <= header
+        columns = header_columns(first_line)
+        return path.suffix.lower() == ".csv" and {"giver", "receiver"} <= columns
 
     def read(self, path: Path) -> Iterator[FileRecord]:
         """Stream kudos signals (two per giver-receiver pair) and rejected rows."""
-        for line, row, raw in csv_rows(path):
-            if "__error__" in row:
-                yield RejectedRow(line, row["__error__"], raw)
-                continue
-            try:
-                sent = parse_time(row.get("sent_at") or row.get("timestamp"), "sent_at")
-                giver = required(row, "giver").lower()
-                receivers = [r.strip().lower() for r in required(row, "receiver").split(";")]
-                receivers = [r for r in receivers if r]
-                if giver in receivers:
-                    raise RowProblem("giver and receiver are the same person")
-                badge = {"badge": row["badge"]} if row.get("badge") else {}
-                key = f"kudos:{giver}:{sent.isoformat()}"
-                drafts = []
-                for receiver in receivers:
-                    drafts.append(
-                        SignalDraft(
-                            "recognition",
-                            "kudos_received",
-                            ExternalAccount("email", receiver),
-                            sent,
-                            f"{key}:{receiver}:received",
-                            1.0,
-                            {**badge, "from": giver},
-                        )
-                    )
-                    drafts.append(
-                        SignalDraft(
-                            "recognition",
-                            "kudos_given",
-                            ExternalAccount("email", giver),
-                            sent,
-                            f"{key}:{receiver}:given",
-                            1.0,
-                            {**badge, "to": receiver},
-                        )
-                    )
-            except RowProblem as problem:
-                yield RejectedRow(line, str(problem), raw)
-                continue
-            yield from drafts
+        return records(csv_rows(path), kudos)
+
+
+def kudos(row: dict[str, Any]) -> list[SignalDraft]:
+    """One kudos row: a received and a given signal for each receiver."""
+    sent = parse_time(row.get("sent_at") or row.get("timestamp"), "sent_at")
+    giver = required(row, "giver").lower()
+    receivers = [r.strip().lower() for r in required(row, "receiver").split(";") if r.strip()]
+    if giver in receivers:
+        raise RowProblem("giver and receiver are the same person")
+    badge = {"badge": row["badge"]} if row.get("badge") else {}
+    key = f"kudos:{giver}:{sent.isoformat()}"
+    drafts = []
+    for receiver in receivers:
+        drafts.append(
+            SignalDraft(
+                "recognition",
+                "kudos_received",
+                ExternalAccount("email", receiver),
+                sent,
+                f"{key}:{receiver}:received",
+                1.0,
+                {**badge, "from": giver},
+            )
+        )
+        drafts.append(
+            SignalDraft(
+                "recognition",
+                "kudos_given",
+                ExternalAccount("email", giver),
+                sent,
+                f"{key}:{receiver}:given",
+                1.0,
+                {**badge, "to": receiver},
+            )
+        )
+    return drafts

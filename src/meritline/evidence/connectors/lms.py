@@ -12,11 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from meritline.evidence.connectors.files import FileConnector, FileRecord
-from meritline.evidence.connectors.tabular import RowProblem, csv_rows, number, person, required
+from meritline.evidence.connectors.tabular import (
+    RowProblem,
+    csv_rows,
+    header_columns,
+    number,
+    person,
+    records,
+    required,
+)
 from meritline.evidence.connectors.tabular import timestamp as parse_time
-from meritline.evidence.signals import RejectedRow, SignalDraft
+from meritline.evidence.signals import SignalDraft
 
 
 class LmsCsvConnector(FileConnector):
@@ -29,35 +38,26 @@ class LmsCsvConnector(FileConnector):
     @classmethod
     def recognises(cls, path: Path, first_line: str) -> bool:
         """A CSV header with ``course_id`` and ``completed_at``."""
-        header = first_line.lower()
-        return path.suffix.lower() == ".csv" and "course_id" in header and "completed_at" in header
+        columns = header_columns(first_line)
+        return path.suffix.lower() == ".csv" and {"course_id", "completed_at"} <= columns
 
     def read(self, path: Path) -> Iterator[FileRecord]:
         """Stream course completions and rejected rows."""
-        for line, row, raw in csv_rows(path):
-            if "__error__" in row:
-                yield RejectedRow(line, row["__error__"], raw)
-                continue
-            try:
-                who = person(row)
-                course_id = required(row, "course_id")
-                completed = parse_time(row.get("completed_at"), "completed_at")
-                hours = number(row.get("hours"), "hours", default=1.0)
-                if hours < 0:
-                    raise RowProblem("hours cannot be negative")
-                attributes: dict[str, object] = {"course_id": course_id}
-                if row.get("course"):
-                    attributes["course"] = row["course"]
-                if row.get("score"):
-                    attributes["score"] = number(row["score"], "score")
-                yield SignalDraft(
-                    "lms",
-                    "course_completed",
-                    who,
-                    completed,
-                    f"lms:{who.kind}:{who.value}:{course_id}:{completed.date()}",
-                    hours,
-                    attributes,
-                )
-            except RowProblem as problem:
-                yield RejectedRow(line, str(problem), raw)
+        return records(csv_rows(path), completion)
+
+
+def completion(row: dict[str, Any]) -> list[SignalDraft]:
+    """One completion row as its signal."""
+    who = person(row)
+    course_id = required(row, "course_id")
+    completed = parse_time(row.get("completed_at"), "completed_at")
+    hours = number(row.get("hours"), "hours", default=1.0)
+    if hours < 0:
+        raise RowProblem("hours cannot be negative")
+    attributes: dict[str, object] = {"course_id": course_id}
+    if row.get("course"):
+        attributes["course"] = row["course"]
+    if row.get("score"):
+        attributes["score"] = number(row["score"], "score")
+    key = f"lms:{who.kind}:{who.value}:{course_id}:{completed.date()}"
+    return [SignalDraft("lms", "course_completed", who, completed, key, hours, attributes)]

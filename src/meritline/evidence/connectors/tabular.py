@@ -6,12 +6,12 @@ import csv
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from meritline.evidence.signals import ExternalAccount
+from meritline.evidence.signals import ExternalAccount, RejectedRow, SignalDraft
 
 #: Columns that can name the person a row is about, in the order they are tried.
 PERSON_COLUMNS = ("employee_id", "email", "external_account")
@@ -130,3 +130,29 @@ def required(row: Mapping[str, Any], column: str) -> str:
     if not text:
         raise RowProblem(f"missing {column}")
     return text
+
+
+def header_columns(first_line: str) -> set[str]:
+    """The normalised column names of a CSV header line (for format inference)."""
+    delimiter = max((",", ";", "\t"), key=first_line.count)
+    return {re.sub(r"\s+", "_", c.strip().lower()) for c in first_line.split(delimiter)}
+
+
+def records(
+    rows: Iterable[tuple[int, dict[str, Any], str]],
+    convert: Callable[[dict[str, Any]], Iterable[SignalDraft]],
+) -> Iterator[SignalDraft | RejectedRow]:
+    """Turn rows into signals with ``convert``; a row it refuses becomes a ``RejectedRow``.
+
+    A row yields all its signals or none (a ``RowProblem`` part-way rejects the whole row).
+    """
+    for line, row, raw in rows:
+        if "__error__" in row:
+            yield RejectedRow(line, str(row["__error__"]), raw)
+            continue
+        try:
+            drafts = list(convert(row))
+        except RowProblem as problem:
+            yield RejectedRow(line, str(problem), raw)
+            continue
+        yield from drafts
