@@ -16,6 +16,15 @@ from meritline.people.schemas import RowError
 from tests.fixtures.factories import import_lines, new_tenant, person_line
 
 D1, D2 = date(2025, 1, 1), date(2025, 6, 1)
+CHANGE_COUNTS = (
+    "employees_created",
+    "employees_updated",
+    "org_units_created",
+    "reporting_lines_opened",
+    "reporting_lines_closed",
+    "sensitive_values_set",
+    "sensitive_values_removed",
+)
 
 
 @pytest.fixture
@@ -72,28 +81,7 @@ def test_reimporting_the_same_file_changes_nothing(db: Database, operator: Subje
     before = (lines(db, operator), count(db, operator, SensitiveAttribute))
     again = import_lines(db, operator, org(), effective_date=D2)
     assert again.employees_unchanged == 4
-    assert again.model_dump(
-        include={
-            "employees_created",
-            "employees_updated",
-            "org_units_created",
-            "reporting_lines_opened",
-            "reporting_lines_closed",
-            "sensitive_values_set",
-            "sensitive_values_removed",
-        }
-    ) == dict.fromkeys(
-        [
-            "employees_created",
-            "employees_updated",
-            "org_units_created",
-            "reporting_lines_opened",
-            "reporting_lines_closed",
-            "sensitive_values_set",
-            "sensitive_values_removed",
-        ],
-        0,
-    )
+    assert again.model_dump(include=set(CHANGE_COUNTS)) == dict.fromkeys(CHANGE_COUNTS, 0)
     assert (lines(db, operator), count(db, operator, SensitiveAttribute)) == before
 
 

@@ -40,6 +40,21 @@ def _account(user: Any) -> ExternalAccount:
     return ExternalAccount("github", str(field(user, "login")))
 
 
+def _one(
+    kind: str,
+    user: Any,
+    when: str,
+    external_id: str,
+    attributes: dict[str, Any],
+    value: float = 1.0,
+) -> ParsedDelivery:
+    """A delivery that yields one signal about ``user`` at ``when`` (GitHub's ISO time)."""
+    draft = SignalDraft(
+        SOURCE, kind, _account(user), parse_timestamp(when), external_id, value, attributes
+    )
+    return ParsedDelivery((draft,))
+
+
 def _pr_attributes(payload: Mapping[str, Any]) -> dict[str, Any]:
     pr = field(payload, "pull_request")
     attributes = {"repo": field(payload, "repository", "full_name"), "number": field(pr, "number")}
@@ -56,85 +71,48 @@ def _pr_key(payload: Mapping[str, Any]) -> str:
 def _pull_request(action: str, payload: Mapping[str, Any]) -> ParsedDelivery:
     pr = field(payload, "pull_request")
     key, attributes = _pr_key(payload), _pr_attributes(payload)
-    if action == "opened":
-        kind, who, when = "pr_opened", pr["user"], field(pr, "created_at")
-    elif action == "closed" and pr.get("merged"):
-        kind, who, when = "pr_merged", pr["user"], field(pr, "merged_at")
-    elif action == "closed":
-        kind, who, when = "pr_closed_unmerged", pr["user"], field(pr, "closed_at")
-    elif action == "reopened":
-        kind, who, when = "pr_reopened", pr["user"], field(pr, "updated_at")
-    elif action == "synchronize":
-        head = field(payload, "after")
-        draft = SignalDraft(
-            SOURCE,
-            "pr_updated",
-            _account(field(payload, "sender")),
-            parse_timestamp(field(pr, "updated_at")),
-            f"pr:{key}:push:{head}",
-            1.0,
-            attributes,
-        )
-        return ParsedDelivery((draft,))
-    elif action == "review_requested":
+    updated = field(pr, "updated_at")
+    if action == "synchronize":
+        push = f"pr:{key}:push:{field(payload, 'after')}"
+        return _one("pr_updated", field(payload, "sender"), updated, push, attributes)
+    if action == "review_requested":
         reviewer = payload.get("requested_reviewer")
         if reviewer is None:  # a team was requested: no one person to credit
             return ParsedDelivery(ignored="review requested from a team")
-        login = field(reviewer, "login")
-        draft = SignalDraft(
-            SOURCE,
-            "pr_review_requested",
-            _account(reviewer),
-            parse_timestamp(field(pr, "updated_at")),
-            f"pr:{key}:review_requested:{login}:{field(pr, 'updated_at')}",
-            1.0,
-            attributes,
-        )
-        return ParsedDelivery((draft,))
+        request = f"pr:{key}:review_requested:{field(reviewer, 'login')}:{updated}"
+        return _one("pr_review_requested", reviewer, updated, request, attributes)
+    if action == "opened":
+        kind, when = "pr_opened", field(pr, "created_at")
+    elif action == "closed" and pr.get("merged"):
+        kind, when = "pr_merged", field(pr, "merged_at")
+    elif action == "closed":
+        kind, when = "pr_closed_unmerged", field(pr, "closed_at")
+    elif action == "reopened":
+        kind, when = "pr_reopened", updated
     else:
         return ParsedDelivery(ignored=f"pull_request action {action!r} is not evidence")
-    draft = SignalDraft(
-        SOURCE,
-        kind,
-        _account(who),
-        parse_timestamp(when),
-        f"pr:{key}:{kind}:{when}",
-        1.0,
-        attributes,
-    )
-    return ParsedDelivery((draft,))
+    return _one(kind, field(pr, "user"), when, f"pr:{key}:{kind}:{when}", attributes)
 
 
 def _pull_request_review(action: str, payload: Mapping[str, Any]) -> ParsedDelivery:
     review = field(payload, "review")
-    key = _pr_key(payload)
-    attributes = {**_pr_attributes(payload), "review_id": field(review, "id")}
+    key = f"review:{_pr_key(payload)}:{field(review, 'id')}"
+    attributes = {**_pr_attributes(payload), "review_id": review["id"]}
+    reviewer = field(review, "user")
     if action == "submitted":
         state = str(field(review, "state")).lower()
         if state not in REVIEW_STATES:
             return ParsedDelivery(ignored=f"review state {state!r} is not evidence")
-        draft = SignalDraft(
-            SOURCE,
+        return _one(
             "pr_review_submitted",
-            _account(field(review, "user")),
-            parse_timestamp(field(review, "submitted_at")),
-            f"review:{key}:{review['id']}:submitted",
-            1.0,
+            reviewer,
+            field(review, "submitted_at"),
+            f"{key}:submitted",
             {**attributes, "state": state},
         )
-        return ParsedDelivery((draft,))
     if action == "dismissed":
         when = field(payload, "pull_request", "updated_at")
-        draft = SignalDraft(
-            SOURCE,
-            "pr_review_dismissed",
-            _account(field(review, "user")),
-            parse_timestamp(when),
-            f"review:{key}:{review['id']}:dismissed",
-            1.0,
-            attributes,
-        )
-        return ParsedDelivery((draft,))
+        return _one("pr_review_dismissed", reviewer, when, f"{key}:dismissed", attributes)
     return ParsedDelivery(ignored=f"pull_request_review action {action!r} is not evidence")
 
 
@@ -148,16 +126,7 @@ def _issues(action: str, payload: Mapping[str, Any]) -> ParsedDelivery:
         kind, who, when = "issue_closed", field(payload, "sender"), field(issue, "closed_at")
     else:
         return ParsedDelivery(ignored=f"issues action {action!r} is not evidence")
-    draft = SignalDraft(
-        SOURCE,
-        kind,
-        _account(who),
-        parse_timestamp(when),
-        f"issue:{key}:{kind}:{when}",
-        1.0,
-        attributes,
-    )
-    return ParsedDelivery((draft,))
+    return _one(kind, who, when, f"issue:{key}:{kind}:{when}", attributes)
 
 
 def _push(_action: str, payload: Mapping[str, Any]) -> ParsedDelivery:
@@ -166,16 +135,14 @@ def _push(_action: str, payload: Mapping[str, Any]) -> ParsedDelivery:
         return ParsedDelivery(ignored="push without commits (a branch created or deleted)")
     head = payload.get("head_commit") or commits[-1]
     repo = field(payload, "repository", "full_name")
-    draft = SignalDraft(
-        SOURCE,
+    return _one(
         "commits_pushed",
-        _account(field(payload, "sender")),
-        parse_timestamp(field(head, "timestamp")),
+        field(payload, "sender"),
+        field(head, "timestamp"),
         f"push:{repo}:{field(payload, 'after')}",
-        float(len(commits)),
         {"repo": repo, "ref": payload.get("ref")},
+        value=float(len(commits)),
     )
-    return ParsedDelivery((draft,))
 
 
 Handler = Callable[[str, Mapping[str, Any]], ParsedDelivery]
