@@ -86,3 +86,50 @@ def make_append_only(table: str) -> None:
             f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
             f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
         )
+
+
+def monthly_partitioner(table: str, *, role: str) -> None:
+    """PostgreSQL: ``ensure_<table>_partitions(date[])``, which creates missing month partitions.
+
+    ``table`` is partitioned by range of a timestamp. The function runs as the schema owner
+    (SECURITY DEFINER, with the migration's search path), so the runtime role can create the
+    partition a new month needs without the right to create tables. Each partition gets the
+    tenant policy too, and no grants: the runtime role reaches rows only through the parent.
+    """
+    if not _is_postgres():
+        return
+    predicate = TENANT_PREDICATE.replace("'", "''")  # inside a quoted format string
+    op.execute(
+        f"""
+        CREATE FUNCTION ensure_{table}_partitions(months date[]) RETURNS integer
+        LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+        DECLARE
+            month date;
+            name text;
+            created integer := 0;
+        BEGIN
+            FOREACH month IN ARRAY months LOOP
+                month := date_trunc('month', month)::date;
+                name := '{table}_p' || to_char(month, 'YYYYMM');
+                CONTINUE WHEN to_regclass(name) IS NOT NULL;
+                BEGIN
+                    EXECUTE format(
+                        'CREATE TABLE %I PARTITION OF {table} FOR VALUES FROM (%L) TO (%L)',
+                        name, to_char(month, 'YYYY-MM-DD') || ' 00:00:00+00',
+                        to_char(month + interval '1 month', 'YYYY-MM-DD') || ' 00:00:00+00');
+                EXCEPTION WHEN duplicate_table THEN
+                    CONTINUE;  -- created meanwhile by a concurrent transaction
+                END;
+                EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', name);
+                EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', name);
+                EXECUTE format(
+                    'CREATE POLICY tenant_isolation ON %I USING ({predicate}) '
+                    'WITH CHECK ({predicate})', name);
+                created := created + 1;
+            END LOOP;
+            RETURN created;
+        END $$;
+        """
+    )
+    if role:
+        op.execute(f'GRANT EXECUTE ON FUNCTION ensure_{table}_partitions(date[]) TO "{role}"')

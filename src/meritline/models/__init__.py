@@ -2,10 +2,28 @@
 
 from meritline.models.access import ROLES, ApiToken, ApiTokenOrgUnit
 from meritline.models.audit import AuditChainHead, AuditEvent
+from meritline.models.evidence import (
+    AggregateBacklog,
+    Connector,
+    ExternalIdentity,
+    IngestBatch,
+    QuarantinedEvent,
+    Signal,
+    SignalDaily,
+    SignalKey,
+)
 from meritline.models.people import Employee, OrgUnit, ReportingLine, SensitiveAttribute, Tenant
 from meritline.models.reviews import CYCLE_STATUSES, ReviewCycle
 
 __all__ = [
+    "AggregateBacklog",
+    "Connector",
+    "ExternalIdentity",
+    "IngestBatch",
+    "QuarantinedEvent",
+    "Signal",
+    "SignalDaily",
+    "SignalKey",
     "CYCLE_STATUSES",
     "ROLES",
     "ApiToken",
