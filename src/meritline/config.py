@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +39,21 @@ class Settings(BaseSettings):
             "Upgrade the schema automatically when a command finds it behind. "
             "Unset: yes for SQLite, no for PostgreSQL (run `meritline db upgrade`)."
         ),
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description=(
+            'Key that encrypts stored connector secrets (a Fernet key: `python -c "from '
+            'cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`). '
+            "Unset: read from MERITLINE_SECRET_KEY_FILE, which is created on first use."
+        ),
+    )
+    secret_key_file: Path = Field(
+        default=Path("meritline.key"),
+        description="File holding the key when MERITLINE_SECRET_KEY is unset (created mode 0600).",
+    )
+    max_webhook_bytes: int = Field(
+        default=25 * 1024 * 1024, ge=1, description="Largest webhook body accepted (413 above)."
     )
     api_page_size_max: int = Field(default=500, ge=1, description="Largest page the API returns.")
     echo_sql: bool = Field(default=False, description="Log every SQL statement (debugging).")

@@ -24,6 +24,20 @@ class InvalidInput(MeritlineError):
     title = "Invalid input"
 
 
+class MalformedRequest(MeritlineError):
+    """The request body cannot be read at all (not JSON, for instance)."""
+
+    status_code = 400
+    title = "Malformed request"
+
+
+class PayloadTooLarge(MeritlineError):
+    """The request body is larger than meritline accepts."""
+
+    status_code = 413
+    title = "Payload too large"
+
+
 class NotFound(MeritlineError):
     """Does not exist, or is outside the caller's visibility or tenant (never 403)."""
 

@@ -11,6 +11,13 @@ from meritline.cli.runtime import ErrorHandlingGroup, Runtime
 from meritline.config import Settings
 from meritline.db.cli import app as db_app
 from meritline.demo.cli import demo
+from meritline.evidence.cli import (
+    aggregates_app,
+    connectors_app,
+    identities_app,
+    import_signals,
+    ingest_app,
+)
 from meritline.people.cli import app as people_app
 from meritline.people.cli import import_app
 from meritline.reviews.cli import app as cycle_app
@@ -51,6 +58,11 @@ app.add_typer(people_app, name="people")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(cycle_app, name="cycle")
+app.add_typer(connectors_app, name="connectors")
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(identities_app, name="identities")
+app.add_typer(aggregates_app, name="aggregates")
+import_app.command("signals")(import_signals)
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import cache
 from itertools import accumulate
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -161,7 +162,7 @@ MEETING_FAMILIES = {
 }
 WEEKDAY_MEETINGS = (1.15, 1.05, 1.0, 1.0, 0.8)  # Monday ... Friday
 #: chance that someone at this office meets across time zones outside their working hours
-AFTER_HOURS_SHARE = {"Bangalore": 0.35, "Toronto": 0.25, "New York": 0.08, "Remote": 0.1}
+AFTER_HOURS_SHARE = {"Bangalore": 0.22, "Toronto": 0.14, "New York": 0.06, "Remote": 0.1}
 AFTER_HOURS_DEFAULT_SHARE = 0.05
 WEEKEND_MEETING_CHANCE = 0.012  # per weekend day; managers and sales three times as often
 
@@ -175,8 +176,13 @@ ANNUAL_LEAVE = {
     "Remote": 22,
 }
 PROTECTED_LEAVE = frozenset({"parental", "maternity", "paternity", "adoption", "medical", "sick"})
+#: (leave type, chance a person takes such a block, working days in it: fewest, most)
+LONG_LEAVE = (("parental", 0.035, 40, 120), ("medical", 0.015, 5, 20))
+SUMMER_BLOCK, WINTER_BLOCK = (5, 10), (3, 6)  # annual leave, working days
+HALF_DAY_SHARE = 0.2  # of single days of annual leave
 SICK_DAYS_A_YEAR = 4.5
-PARENTAL_SHARE, MEDICAL_SHARE, ABSENCE_SHARE = 0.035, 0.015, 0.05
+SICK_SPELLS = (1, 1, 1, 2, 3)  # working days, equally likely
+ABSENCE_SHARE = 0.05  # people with an unplanned absence or two
 
 
 class Course(NamedTuple):
@@ -292,7 +298,11 @@ def window(months: int = 12) -> tuple[date, date]:
 
 def generate_signals(people: list[Person], *, seed: int, months: int = 12) -> Iterator[SignalDraft]:
     """Every signal of the window for ``people``, each person's in chronological order."""
-    start, end = window(months)
+    start, end = window(months)  # checks ``months`` now, not at the first ``next()``
+    return _signals(people, seed, start, end)
+
+
+def _signals(people: list[Person], seed: int, start: date, end: date) -> Iterator[SignalDraft]:
     drafts: dict[str, list[SignalDraft]] = {p.employee_id: [] for p in people}
     schedules: list[_Schedule] = []
     for person in people:
@@ -327,32 +337,38 @@ def _leave(
     days = [d for d in employed if _is_workday(d, person.location)]
     off: dict[date, tuple[float, str]] = {}
     share_of_year = len(days) / 252
+    position = {d: i for i, d in enumerate(days)}
 
     def block(candidates: list[date], length: int, kind: str, value: float = 1.0) -> None:
-        free = [d for d in candidates if d not in off]
-        if not free:
-            return
-        first = days.index(rng.choice(free))
-        for d in days[first : first + length]:
-            off.setdefault(d, (value, kind))
+        """``length`` working days off from a free day among ``candidates`` (a few tries)."""
+        for _ in range(12 if candidates else 0):
+            first = rng.choice(candidates)
+            if first not in off:
+                for d in days[position[first] : position[first] + length]:
+                    off.setdefault(d, (value, kind))
+                return
 
-    if rng.random() < PARENTAL_SHARE * (2 if person.birth_year >= DEMO_TODAY.year - 40 else 0.3):
-        block(days, rng.randint(40, 120), "parental")
-    if rng.random() < MEDICAL_SHARE:
-        block(days, rng.randint(5, 20), "medical")
+    young = person.birth_year >= DEMO_TODAY.year - 40
+    for kind, chance, fewest, most in LONG_LEAVE:
+        if rng.random() < chance * (1 if kind != "parental" else 2 if young else 0.3):
+            block(days, rng.randint(fewest, most), kind)
     annual: float = round(ANNUAL_LEAVE[person.location] * share_of_year * rng.uniform(0.75, 1.0))
     summer = [d for d in days if d.month in (7, 8) or (d.month == 6 and d.day > 15)]
     winter = [d for d in days if (d.month == 12 and d.day >= 18) or (d.month == 1 and d.day <= 2)]
-    for candidates, length in ((summer, rng.randint(5, 10)), (winter, rng.randint(3, 6))):
+    for candidates, length in (
+        (summer, rng.randint(*SUMMER_BLOCK)),
+        (winter, rng.randint(*WINTER_BLOCK)),
+    ):
         if annual >= length and rng.random() < 0.85:
             block(candidates, length, "annual")
             annual -= length
     while annual > 0:
-        half = rng.random() < 0.2
+        half = rng.random() < HALF_DAY_SHARE
         block(days, 1, "annual", 0.5 if half else 1.0)
         annual -= 0.5 if half else 1
-    for _ in range(_poisson(rng, SICK_DAYS_A_YEAR * share_of_year / 1.6)):
-        block(days, rng.choice((1, 1, 1, 2, 3)), "sick")
+    spells = SICK_DAYS_A_YEAR * share_of_year * len(SICK_SPELLS) / sum(SICK_SPELLS)
+    for _ in range(_poisson(rng, spells)):
+        block(days, rng.choice(SICK_SPELLS), "sick")
     if rng.random() < ABSENCE_SHARE:
         for _ in range(rng.randint(1, 2)):
             block(days, 1, "unplanned")
@@ -453,8 +469,10 @@ def _pull_request(
         else rng.randint(1, 10)
     )
     closed: datetime | None = None
-    if delay == 0:
-        closed = opened + timedelta(minutes=rng.randint(20, 240))
+    if delay == 0:  # merged or closed the same day, before the evening
+        local = opened.astimezone(author.zone)
+        until_evening = (20 - local.hour) * 60 - local.minute
+        closed = opened + timedelta(minutes=rng.randint(15, max(16, min(240, until_evening))))
     elif index + delay < len(author.workdays):
         closed = _clock(rng, author.workdays[index + delay], author.zone, 9.0, 13.0, 18.5)
     key = f"demo-{seed}-pr-{repo.split('/')[-1]}-{number}"
@@ -516,7 +534,8 @@ def _review_time(
     at = _clock(rng, rng.choice(days), reviewer.zone, 9.0, 13.0, 18.5)
     if not opened < at < last:
         at = opened + (last - opened) * rng.uniform(0.2, 0.9)
-    return at if at.astimezone(reviewer.zone).date() in reviewer.workday_set else None
+    local = at.astimezone(reviewer.zone)
+    return at if 7 <= local.hour < 21 and local.date() in reviewer.workday_set else None
 
 
 def _jira(s: _Schedule, rng: random.Random, seed: int, numbers: Counter[str]) -> list[SignalDraft]:
@@ -693,6 +712,7 @@ def _clock(
     return local.astimezone(UTC)
 
 
+@cache
 def _midnight(day: date, zone: tzinfo) -> datetime:
     """The start of ``day`` where ``zone`` keeps time, in UTC."""
     return datetime.combine(day, time(), zone).astimezone(UTC)

@@ -10,10 +10,15 @@ from typing import Any
 
 @dataclass(frozen=True)
 class ExternalAccount:
-    """A person as a work tool knows them (a GitHub login, a Jira accountId, an e-mail)."""
+    """A person as a work tool knows them (a GitHub login, a Jira accountId, an e-mail).
+
+    ``email`` is the address the tool reports for the account, when it does: an account nobody
+    has mapped yet is matched to the employee with that address (and the mapping recorded).
+    """
 
     kind: str
     value: str
+    email: str | None = None
 
 
 @dataclass(frozen=True)

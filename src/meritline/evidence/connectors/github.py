@@ -37,7 +37,9 @@ REVIEW_STATES = {"approved", "changes_requested", "commented"}
 
 
 def _account(user: Any) -> ExternalAccount:
-    return ExternalAccount("github", str(field(user, "login")))
+    email = user.get("email") if isinstance(user, dict) else None
+    hint = email.strip().lower() if isinstance(email, str) and "@" in email else None
+    return ExternalAccount("github", str(field(user, "login")), hint)
 
 
 def _one(
@@ -135,9 +137,12 @@ def _push(_action: str, payload: Mapping[str, Any]) -> ParsedDelivery:
         return ParsedDelivery(ignored="push without commits (a branch created or deleted)")
     head = payload.get("head_commit") or commits[-1]
     repo = field(payload, "repository", "full_name")
+    pusher = payload.get("pusher")
+    pusher = pusher if isinstance(pusher, dict) else {}
+    sender = {**field(payload, "sender"), "email": pusher.get("email")}  # the pusher's address
     return _one(
         "commits_pushed",
-        field(payload, "sender"),
+        sender,
         field(head, "timestamp"),
         f"push:{repo}:{field(payload, 'after')}",
         {"repo": repo, "ref": payload.get("ref")},

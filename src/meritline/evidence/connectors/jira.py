@@ -29,7 +29,9 @@ SOURCE = "jira"
 
 
 def _account(user: Any) -> ExternalAccount:
-    return ExternalAccount("jira", str(field(user, "accountId")))
+    email = user.get("emailAddress") if isinstance(user, dict) else None
+    hint = email.strip().lower() if isinstance(email, str) and "@" in email else None
+    return ExternalAccount("jira", str(field(user, "accountId")), hint)
 
 
 def _event_time(payload: Mapping[str, Any]) -> datetime:

@@ -1,0 +1,394 @@
+"""Every SQL statement of the evidence domain except the bulk signal writes (``store.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, and_, case, delete, func, insert, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from meritline.clock import utcnow
+from meritline.db.tenancy import session_tenant
+from meritline.models import (
+    AggregateBacklog,
+    Connector,
+    Employee,
+    ExternalIdentity,
+    IngestBatch,
+    QuarantinedEvent,
+    Signal,
+    SignalDaily,
+)
+
+CHUNK = 900  # values per IN list (SQLite's default limit on variables is far above)
+
+
+def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
+
+
+def _upsert(session: Session) -> Any:
+    """The backend's INSERT with ``on_conflict_do_nothing``/``do_update``."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+# connectors
+
+
+def insert_connector(session: Session, **values: Any) -> Connector:
+    connector = Connector(**values)
+    session.add(connector)
+    session.flush()
+    return connector
+
+
+def connector_by_public_id(session: Session, public_id: str) -> Connector | None:
+    return session.scalars(
+        select(Connector).where(Connector.public_id == public_id, Connector.disabled_at.is_(None))
+    ).one_or_none()
+
+
+def list_connectors(session: Session) -> list[Connector]:
+    return list(session.scalars(select(Connector).order_by(Connector.id)))
+
+
+# identities
+
+
+def employees_by_number(session: Session, numbers: Sequence[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for chunk in _chunks(numbers):
+        rows = session.execute(
+            select(Employee.employee_number, Employee.id).where(Employee.employee_number.in_(chunk))
+        )
+        found.update({number: id_ for number, id_ in rows})
+    return found
+
+
+def employees_by_email(session: Session, emails: Sequence[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for chunk in _chunks(emails):
+        rows = session.execute(
+            select(Employee.email, func.min(Employee.id))
+            .where(Employee.email.in_(chunk))
+            .group_by(Employee.email)
+        )
+        found.update({email: id_ for email, id_ in rows})
+    return found
+
+
+def identities(session: Session, kind: str, values: Sequence[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for chunk in _chunks(values):
+        rows = session.execute(
+            select(ExternalIdentity.value, ExternalIdentity.employee_id).where(
+                ExternalIdentity.kind == kind, ExternalIdentity.value.in_(chunk)
+            )
+        )
+        found.update({value: id_ for value, id_ in rows})
+    return found
+
+
+def upsert_identities(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert mappings, or point existing ones at the employee given."""
+    if not rows:
+        return
+    statement = _upsert(session)(ExternalIdentity)
+    statement = statement.on_conflict_do_update(
+        index_elements=["tenant_id", "kind", "value"],
+        set_={"employee_id": statement.excluded.employee_id, "origin": statement.excluded.origin},
+    )
+    session.execute(statement, list(rows))
+
+
+def all_identities(session: Session) -> dict[tuple[str, str], int]:
+    rows = session.execute(
+        select(ExternalIdentity.kind, ExternalIdentity.value, ExternalIdentity.employee_id)
+    )
+    return {(kind, value): employee for kind, value, employee in rows}
+
+
+def list_identities(session: Session, *, kind: str | None, limit: int) -> list[Any]:
+    query = (
+        select(ExternalIdentity, Employee.employee_number)
+        .join(Employee, Employee.id == ExternalIdentity.employee_id)
+        .order_by(ExternalIdentity.kind, ExternalIdentity.value)
+        .limit(limit)
+    )
+    if kind:
+        query = query.where(ExternalIdentity.kind == kind)
+    return list(session.execute(query))
+
+
+# batches
+
+
+def insert_batch(session: Session, **values: Any) -> IngestBatch:
+    batch = IngestBatch(**values)
+    session.add(batch)
+    session.flush()
+    return batch
+
+
+def claim_delivery(session: Session, **values: Any) -> int | None:
+    """Insert the batch of a webhook delivery; ``None`` when the delivery was seen before.
+
+    Concurrent deliveries with the same id wait on the unique key; all but one get ``None``.
+    """
+    tenant_id = session_tenant(session)
+    statement = (
+        _upsert(session)(IngestBatch)
+        .values(tenant_id=tenant_id, received_at=utcnow(), **values)
+        .on_conflict_do_nothing(index_elements=["tenant_id", "connector_id", "delivery_id"])
+        .returning(IngestBatch.id)
+    )
+    return session.execute(statement).scalar_one_or_none()
+
+
+def count_duplicate_delivery(session: Session, *, connector_id: int, delivery_id: str) -> None:
+    session.execute(
+        update(IngestBatch)
+        .where(IngestBatch.connector_id == connector_id, IngestBatch.delivery_id == delivery_id)
+        .values(duplicates=IngestBatch.duplicates + 1)
+    )
+
+
+def update_batch(session: Session, batch_id: int, **values: Any) -> None:
+    session.execute(update(IngestBatch).where(IngestBatch.id == batch_id).values(**values))
+
+
+def batch_totals(session: Session) -> dict[str, int]:
+    row = session.execute(
+        select(
+            func.coalesce(func.sum(IngestBatch.ignored), 0),
+            func.coalesce(func.sum(IngestBatch.duplicates), 0),
+        )
+    ).one()
+    return {"ignored": int(row[0]), "duplicates": int(row[1])}
+
+
+# signals
+
+
+def count_signals(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Signal)) or 0)
+
+
+def signal_counts_by_source(session: Session) -> list[tuple[str, str, int]]:
+    rows = session.execute(
+        select(Signal.source, Signal.type, func.count())
+        .group_by(Signal.source, Signal.type)
+        .order_by(Signal.source, Signal.type)
+    )
+    return [(source, type_, int(n)) for source, type_, n in rows]
+
+
+# quarantine
+
+
+def quarantined_fingerprints(session: Session, fingerprints: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in _chunks(fingerprints):
+        found.update(
+            session.scalars(
+                select(QuarantinedEvent.fingerprint).where(QuarantinedEvent.fingerprint.in_(chunk))
+            )
+        )
+    return found
+
+
+def insert_quarantine(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        statement = _upsert(session)(QuarantinedEvent).on_conflict_do_nothing(
+            index_elements=["tenant_id", "fingerprint"]
+        )
+        session.execute(statement, list(rows))
+
+
+def quarantine_page(
+    session: Session, *, status: str, reason_code: str | None, limit: int, offset: int
+) -> tuple[int, list[QuarantinedEvent]]:
+    where = [QuarantinedEvent.status == status]
+    if reason_code:
+        where.append(QuarantinedEvent.reason_code == reason_code)
+    total = session.scalar(select(func.count()).select_from(QuarantinedEvent).where(*where))
+    rows = session.scalars(
+        select(QuarantinedEvent)
+        .where(*where)
+        .order_by(QuarantinedEvent.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return int(total or 0), list(rows)
+
+
+def count_quarantine(session: Session, *, status: str = "open") -> int:
+    query = select(func.count()).select_from(QuarantinedEvent)
+    return int(session.scalar(query.where(QuarantinedEvent.status == status)) or 0)
+
+
+def retryable(session: Session, *, after_id: int, limit: int) -> list[QuarantinedEvent]:
+    """Open quarantined events that parsed (an unknown person), in id order, a page at a time."""
+    return list(
+        session.scalars(
+            select(QuarantinedEvent)
+            .where(
+                QuarantinedEvent.status == "open",
+                QuarantinedEvent.reason_code == "unknown_person",
+                QuarantinedEvent.id > after_id,
+            )
+            .order_by(QuarantinedEvent.id)
+            .limit(limit)
+        )
+    )
+
+
+def mark_quarantine(session: Session, ids: Sequence[int], *, status: str) -> None:
+    for chunk in _chunks(ids):
+        session.execute(
+            update(QuarantinedEvent)
+            .where(QuarantinedEvent.id.in_(chunk))
+            .values(status=status, resolved_at=utcnow())
+        )
+
+
+def discard_quarantine(session: Session, ids: Sequence[int]) -> int:
+    result = session.execute(
+        update(QuarantinedEvent)
+        .where(QuarantinedEvent.id.in_(ids), QuarantinedEvent.status == "open")
+        .values(status="discarded", resolved_at=utcnow())
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# aggregates
+
+
+def _day_of_signal(session: Session) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone("UTC", Signal.occurred_at))
+    return func.date(Signal.occurred_at)
+
+
+def backlog_size(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(AggregateBacklog)) or 0)
+
+
+def refresh_backlog(session: Session) -> tuple[int, int]:
+    """Recompute the day buckets queued in the backlog from the signals, and empty it.
+
+    Returns (buckets refreshed, signals read). The backlog rows are deleted first, in this
+    transaction: an import that queues one of them meanwhile waits for this commit and then
+    queues it again, so no change is ever lost between two refreshes.
+    """
+    tenant_id = session_tenant(session)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    session.execute(
+        text(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS refresh_keys "
+            "(employee_id bigint, type varchar(64), day date)"
+            + (" ON COMMIT DROP" if postgres else "")
+        )
+    )
+    session.execute(text("DELETE FROM refresh_keys"))
+    if postgres:
+        session.execute(
+            text(
+                "WITH claimed AS (DELETE FROM aggregate_backlog WHERE tenant_id = :t "
+                "RETURNING employee_id, type, day) "
+                "INSERT INTO refresh_keys SELECT employee_id, type, day FROM claimed"
+            ),
+            {"t": tenant_id},
+        )
+    else:
+        session.execute(
+            text(
+                "INSERT INTO refresh_keys SELECT employee_id, type, day FROM aggregate_backlog "
+                "WHERE tenant_id = :t"
+            ),
+            {"t": tenant_id},
+        )
+        session.execute(delete(AggregateBacklog))
+    buckets = int(session.scalar(text("SELECT count(*) FROM refresh_keys")) or 0)
+    if not buckets:
+        return 0, 0
+    session.execute(
+        text(
+            "DELETE FROM signal_daily WHERE tenant_id = :t AND EXISTS (SELECT 1 FROM refresh_keys "
+            "k WHERE k.employee_id = signal_daily.employee_id AND k.type = signal_daily.type "
+            "AND k.day = signal_daily.day)"
+        ),
+        {"t": tenant_id},
+    )
+    day = "(s.occurred_at AT TIME ZONE 'UTC')::date" if postgres else "date(s.occurred_at)"
+    start = "k.day::timestamp AT TIME ZONE 'UTC'" if postgres else "k.day"
+    end = "(k.day + 1)::timestamp AT TIME ZONE 'UTC'" if postgres else "date(k.day, '+1 day')"
+    session.execute(
+        text(
+            "INSERT INTO signal_daily (tenant_id, employee_id, type, day, count, total) "  # noqa: S608
+            f"SELECT :t, s.employee_id, s.type, {day}, count(*), sum(s.value) "
+            "FROM refresh_keys k JOIN signal s ON s.tenant_id = :t "
+            "AND s.employee_id = k.employee_id AND s.type = k.type "
+            f"AND s.occurred_at >= {start} AND s.occurred_at < {end} "
+            f"GROUP BY s.employee_id, s.type, {day}"
+        ),
+        {"t": tenant_id},
+    )
+    total = session.scalar(
+        text(
+            "SELECT coalesce(sum(d.count), 0) FROM signal_daily d JOIN refresh_keys k ON "
+            "d.tenant_id = :t AND d.employee_id = k.employee_id AND d.type = k.type "
+            "AND d.day = k.day"
+        ),
+        {"t": tenant_id},
+    )
+    return buckets, int(total or 0)
+
+
+def rebuild_daily(session: Session) -> int:
+    """Recompute every day bucket of the tenant from scratch; returns the bucket count."""
+    day = _day_of_signal(session)
+    session.execute(delete(SignalDaily))
+    session.execute(delete(AggregateBacklog))
+    grouped = select(
+        Signal.tenant_id, Signal.employee_id, Signal.type, day, func.count(), func.sum(Signal.value)
+    ).group_by(Signal.tenant_id, Signal.employee_id, Signal.type, day)
+    session.execute(
+        insert(SignalDaily).from_select(
+            ["tenant_id", "employee_id", "type", "day", "count", "total"], grouped
+        )
+    )
+    return int(session.scalar(select(func.count()).select_from(SignalDaily)) or 0)
+
+
+def window_totals(
+    session: Session,
+    windows: dict[str, tuple[date, date]],
+    *,
+    employee_ids: Sequence[int] | None = None,
+) -> list[dict[str, Any]]:
+    """Per employee and type, the count and sum of each named ``[start, end]`` day window."""
+    earliest = min(start for start, _ in windows.values())
+    latest = max(end for _, end in windows.values())
+    columns: list[Any] = [SignalDaily.employee_id, SignalDaily.type]
+    for name, (start, end) in windows.items():
+        inside = and_(SignalDaily.day >= start, SignalDaily.day <= end)
+        columns.append(func.sum(_when(inside, SignalDaily.count)).label(f"{name}_count"))
+        columns.append(func.sum(_when(inside, SignalDaily.total)).label(f"{name}_total"))
+    query: Select[Any] = (
+        select(*columns)
+        .where(SignalDaily.day >= earliest, SignalDaily.day <= latest)
+        .group_by(SignalDaily.employee_id, SignalDaily.type)
+        .order_by(SignalDaily.employee_id, SignalDaily.type)
+    )
+    if employee_ids is not None:
+        query = query.where(or_(*(SignalDaily.employee_id.in_(c) for c in _chunks(employee_ids))))
+    return [dict(row._mapping) for row in session.execute(query)]
+
+
+def _when(condition: Any, value: Any) -> Any:
+    return case((condition, value), else_=0)
