@@ -12,6 +12,7 @@ from meritline.api import problems
 from meritline.config import Settings
 from meritline.db.migrate import database_revision, head_revision
 from meritline.db.session import Database
+from meritline.evidence.api import router as webhook_router
 from meritline.people.api import router as people_router
 
 
@@ -43,4 +44,5 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     api = APIRouter(prefix="/api/v1")
     api.include_router(people_router)
     app.include_router(api)
+    app.include_router(webhook_router)
     return app

@@ -88,6 +88,7 @@ def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
         if wal:
             cur.execute("PRAGMA journal_mode = WAL")
             cur.execute("PRAGMA synchronous = NORMAL")
+        cur.execute("PRAGMA cache_size = -65536")  # 64 MiB: bulk inserts keep indexes cached
         cur.close()
 
     @event.listens_for(engine, "begin")

@@ -142,11 +142,13 @@ def claim_delivery(session: Session, **values: Any) -> int | None:
     tenant_id = session_tenant(session)
     statement = (
         _upsert(session)(IngestBatch)
-        .values(tenant_id=tenant_id, received_at=utcnow(), **values)
         .on_conflict_do_nothing(index_elements=["tenant_id", "connector_id", "delivery_id"])
         .returning(IngestBatch.id)
     )
-    return session.execute(statement).scalar_one_or_none()
+    row = {"tenant_id": tenant_id, "received_at": utcnow(), **values}
+    for counter in ("events", "signals", "quarantined", "ignored", "duplicates"):
+        row.setdefault(counter, 0)
+    return session.execute(statement, row).scalar_one_or_none()
 
 
 def count_duplicate_delivery(session: Session, *, connector_id: int, delivery_id: str) -> None:

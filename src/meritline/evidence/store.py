@@ -62,12 +62,12 @@ def insert_signals(session: Session, frame: pl.DataFrame, *, batch_id: int | Non
 def _insert_sqlite(session: Session, frame: pl.DataFrame, batch_id: int | None) -> int:
     tenant_id, now = _tenant(session), utcnow().strftime("%Y-%m-%d %H:%M:%S.%f")
     rows = frame.select(
-        pl.lit(tenant_id),
+        pl.lit(tenant_id).alias("tenant_id"),
         *STORED_COLUMNS[:3],
         pl.col("occurred_at").dt.strftime(_SQLITE_TIME),
         *STORED_COLUMNS[4:],
-        pl.lit(batch_id, pl.Int64),
-        pl.lit(now),
+        pl.lit(batch_id, pl.Int64).alias("batch_id"),
+        pl.lit(now).alias("ingested_at"),
     ).iter_rows()
     db = _driver_connection(session)
     before = db.total_changes
