@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, case, delete, func, insert, or_, select, text, update
+from sqlalchemy import Select, and_, case, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -270,12 +270,6 @@ def discard_quarantine(session: Session, ids: Sequence[int]) -> int:
 # aggregates
 
 
-def _day_of_signal(session: Session) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        return func.date(func.timezone("UTC", Signal.occurred_at))
-    return func.date(Signal.occurred_at)
-
-
 def backlog_size(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(AggregateBacklog)) or 0)
 
@@ -353,16 +347,18 @@ def refresh_backlog(session: Session) -> tuple[int, int]:
 
 def rebuild_daily(session: Session) -> int:
     """Recompute every day bucket of the tenant from scratch; returns the bucket count."""
-    day = _day_of_signal(session)
+    tenant_id = session_tenant(session)
+    postgres = session.get_bind().dialect.name == "postgresql"
     session.execute(delete(SignalDaily))
     session.execute(delete(AggregateBacklog))
-    grouped = select(
-        Signal.tenant_id, Signal.employee_id, Signal.type, day, func.count(), func.sum(Signal.value)
-    ).group_by(Signal.tenant_id, Signal.employee_id, Signal.type, day)
+    day = "(occurred_at AT TIME ZONE 'UTC')::date" if postgres else "date(occurred_at)"
     session.execute(
-        insert(SignalDaily).from_select(
-            ["tenant_id", "employee_id", "type", "day", "count", "total"], grouped
-        )
+        text(
+            "INSERT INTO signal_daily (tenant_id, employee_id, type, day, count, total) "  # noqa: S608
+            f"SELECT tenant_id, employee_id, type, {day}, count(*), sum(value) FROM signal "
+            f"WHERE tenant_id = :t GROUP BY tenant_id, employee_id, type, {day}"
+        ),
+        {"t": tenant_id},
     )
     return int(session.scalar(select(func.count()).select_from(SignalDaily)) or 0)
 
