@@ -6,9 +6,12 @@ from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from meritline.cli.runtime import Runtime, console, emit_json, err_console, safe_url
 from meritline.demo import service
+from meritline.demo.service import EvidenceResult
+from meritline.evidence.aggregates import WINDOW_NAMES
 from meritline.people.cli import print_import_summary
 
 
@@ -35,6 +38,7 @@ def demo(
         "validating the export",
         "importing people",
         "opening the review cycle",
+        "generating twelve months of evidence",
     ]
     with Progress(
         SpinnerColumn(),
@@ -50,7 +54,8 @@ def demo(
         def step(description: str) -> None:
             progress.update(task, description=description, advance=1)
 
-        csv_text, figures = service.generate_csv(employees=employees, seed=seed)
+        people = service.generate_people(employees=employees, seed=seed)
+        csv_text, figures = service.company.to_csv(people), service.company.describe(people)
         if save_csv is not None:  # before touching the database, so a bad path costs nothing
             service.save_csv(save_csv, csv_text)
         step(steps[1])
@@ -59,9 +64,24 @@ def demo(
             result = service.load_demo(
                 session, subject, csv_text=csv_text, figures=figures, seed=seed, step=step
             )
+        step("ingesting evidence (GitHub, Jira, calendar, LMS, HRMS, recognition)")
+        signals = progress.add_task("signals", total=None)
+        with runtime.operator() as (session, subject):
+            evidence = service.load_evidence(
+                session,
+                subject,
+                people=people,
+                seed=seed,
+                progress=lambda n: progress.advance(signals, n),
+            )
         step("done")
     if as_json:
-        emit_json(result.model_dump(mode="json", exclude={"csv"}))
+        emit_json(
+            {
+                **result.model_dump(mode="json", exclude={"csv"}),
+                "evidence": evidence.model_dump(mode="json", exclude={"windows"}),
+            }
+        )
         return
     c = result.company
     console.print(
@@ -83,10 +103,46 @@ def demo(
     )
     if save_csv is not None:
         console.print(f"  The HRIS export is in {save_csv}.")
+    print_evidence(evidence)
     console.print(
         "\n[bold]Next[/]\n"
         "  meritline people list --as E0002 --role manager   # what a manager sees\n"
         "  meritline token create --employee E0001 --role admin\n"
         "  meritline serve                                     # API docs at /docs\n"
+        "  meritline ingest status                             # evidence by source\n"
+        "  meritline aggregates show --employee E0100 --as-of 2026-09-30\n"
         "  meritline audit verify                              # check the audit chain"
     )
+
+
+def print_evidence(evidence: EvidenceResult) -> None:
+    """What the evidence step stored, and the rolled-up windows by signal type."""
+    ingested = evidence.ingested
+    console.print(
+        f"  Evidence: {ingested.events:,} signals from twelve months of work tools: "
+        f"{ingested.signals:,} stored, {ingested.duplicates:,} already there, "
+        f"{ingested.quarantined:,} quarantined; {evidence.identities} GitHub logins mapped; "
+        f"{evidence.refresh.buckets:,} day buckets rolled up."
+    )
+    report = evidence.windows
+    by_type: dict[str, dict[str, float]] = {}
+    people: dict[str, set[str]] = {}
+    for row in report.rows:
+        totals = by_type.setdefault(row.type, dict.fromkeys(WINDOW_NAMES, 0.0))
+        for name in WINDOW_NAMES:
+            totals[name] += row.windows[name]["count"]
+        if row.windows["365d"]["count"]:
+            people.setdefault(row.type, set()).add(row.employee_id)
+    table = Table(
+        "signal type",
+        "people",
+        *WINDOW_NAMES,
+        title=f"Signals per window as of {report.as_of} (the demo's last day of evidence)",
+    )
+    for signal_type, totals in sorted(by_type.items()):
+        table.add_row(
+            signal_type,
+            str(len(people.get(signal_type, ()))),
+            *(f"{totals[name]:,.0f}" for name in WINDOW_NAMES),
+        )
+    console.print(table)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
+from itertools import islice
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -11,7 +12,11 @@ from sqlalchemy.orm import Session
 
 from meritline.access.subject import Subject
 from meritline.demo import company
+from meritline.demo import evidence as demo_evidence
 from meritline.errors import InvalidInput
+from meritline.evidence import aggregates, identities, ingestion
+from meritline.evidence.frames import from_drafts
+from meritline.evidence.schemas import AggregateRefresh, IngestSummary, WindowsReport
 from meritline.people import importing
 from meritline.people import service as people
 from meritline.people.hris_file import parse_people_csv
@@ -36,13 +41,62 @@ class DemoResult(BaseModel):
     csv: str
 
 
-def generate_csv(*, employees: int, seed: int) -> tuple[str, dict[str, object]]:
-    """The demo company as an HRIS CSV export, and its headline figures."""
+#: Signals handed to ingestion per batch (one progress step each).
+EVIDENCE_BATCH = 25_000
+
+
+class EvidenceResult(BaseModel):
+    """The demo's twelve months of evidence: what was ingested, and the rolled-up windows."""
+
+    identities: int
+    ingested: IngestSummary
+    refresh: AggregateRefresh
+    windows: WindowsReport
+
+
+def generate_people(*, employees: int, seed: int) -> list[company.Person]:
+    """The demo company's people."""
     try:
-        people = company.generate_people(employees, seed)
+        return company.generate_people(employees, seed)
     except ValueError as exc:
         raise InvalidInput(f"{exc}; use --employees 40 or more.") from None
+
+
+def generate_csv(*, employees: int, seed: int) -> tuple[str, dict[str, object]]:
+    """The demo company as an HRIS CSV export, and its headline figures."""
+    people = generate_people(employees=employees, seed=seed)
     return company.to_csv(people), company.describe(people)
+
+
+def load_evidence(
+    session: Session,
+    subject: Subject,
+    *,
+    people: list[company.Person],
+    seed: int,
+    progress: Callable[[int], None] = lambda _: None,
+) -> EvidenceResult:
+    """Map the demo's GitHub logins, send twelve months of signals through ingestion (the path
+    imports and webhooks take), and roll them up (idempotent: a rerun stores nothing new).
+    """
+    mappings = identities.parse_mapping_csv(demo_evidence.identities_csv(people))
+    identities.import_mappings(session, subject, mappings, origin="import")
+    drafts = demo_evidence.generate_signals(people, seed=seed)
+    total = IngestSummary(source="demo")
+    while chunk := list(islice(drafts, EVIDENCE_BATCH)):
+        summary = ingestion.ingest_drafts_batch(
+            session, subject, from_drafts(chunk), kind="demo", source="demo"
+        )
+        total.add(summary)
+        progress(len(chunk))
+    refreshed = aggregates.refresh(session, subject)
+    as_of = company.DEMO_TODAY - timedelta(days=1)  # the last day of the demo's evidence
+    return EvidenceResult(
+        identities=len(mappings),
+        ingested=total,
+        refresh=refreshed,
+        windows=aggregates.windows(session, subject, as_of=as_of),
+    )
 
 
 def save_csv(path: Path, csv_text: str) -> None:

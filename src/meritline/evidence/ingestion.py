@@ -446,6 +446,11 @@ def ingest_drafts_batch(
     batch = queries.insert_batch(session, tenant_id=subject.tenant_id, kind=kind, source=source)
     summary = ingest(session, frame, source=source, origin=kind, batch_id=batch.id)
     _close_batch(session, batch.id, summary)
+    audit.record(
+        session,
+        subject,
+        AuditRecord("evidence.ingested", "ingest_batch", batch.id, _counts(summary, kind)),
+    )
     return summary
 
 

@@ -286,7 +286,7 @@ def refresh_backlog(session: Session) -> tuple[int, int]:
     session.execute(
         text(
             "CREATE TEMPORARY TABLE IF NOT EXISTS refresh_keys "
-            "(employee_id bigint, type varchar(64), day date)"
+            "(employee_id bigint, type varchar(64), day date, PRIMARY KEY (employee_id, type, day))"
             + (" ON COMMIT DROP" if postgres else "")
         )
     )
@@ -327,7 +327,8 @@ def refresh_backlog(session: Session) -> tuple[int, int]:
         text(
             "INSERT INTO signal_daily (tenant_id, employee_id, type, day, count, total) "  # noqa: S608
             f"SELECT :t, s.employee_id, s.type, {day}, count(*), sum(s.value) "
-            "FROM refresh_keys k JOIN signal s ON s.tenant_id = :t "
+            # CROSS JOIN: SQLite keeps this order (each key, then the signal index range)
+            "FROM refresh_keys k CROSS JOIN signal s WHERE s.tenant_id = :t "
             "AND s.employee_id = k.employee_id AND s.type = k.type "
             f"AND s.occurred_at >= {start} AND s.occurred_at < {end} "
             f"GROUP BY s.employee_id, s.type, {day}"
