@@ -9,7 +9,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from meritline.cli.runtime import Runtime, console, emit_json, err_console, safe_url
-from meritline.demo import service
+from meritline.demo import company, service
 from meritline.demo.service import EvidenceResult
 from meritline.evidence.aggregates import WINDOW_NAMES
 from meritline.people.cli import print_import_summary
@@ -55,7 +55,7 @@ def demo(
             progress.update(task, description=description, advance=1)
 
         people = service.generate_people(employees=employees, seed=seed)
-        csv_text, figures = service.company.to_csv(people), service.company.describe(people)
+        csv_text, figures = company.to_csv(people), company.describe(people)
         if save_csv is not None:  # before touching the database, so a bad path costs nothing
             service.save_csv(save_csv, csv_text)
         step(steps[1])
