@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -11,7 +12,7 @@ from meritline.access.subject import Subject
 from meritline.audit import service as audit
 from meritline.db.session import Database
 from meritline.errors import InvalidInput
-from meritline.models import Employee, OrgUnit, ReportingLine, SensitiveAttribute
+from meritline.models import AuditEvent, Employee, OrgUnit, ReportingLine, SensitiveAttribute
 from meritline.people.schemas import RowError
 from tests.fixtures.factories import import_lines, new_tenant, person_line
 
@@ -130,8 +131,9 @@ def test_a_blank_sensitive_value_is_deleted_and_values_never_reach_the_audit_log
     changed[0] = person_line("E1", department="Company", gender="")
     assert import_lines(db, operator, changed).sensitive_values_removed == 1
     with db.unit_of_work(operator.tenant_id) as session:
-        events = audit.recent(session, operator, limit=1000)
-        payloads = [str(e) for e in events]
+        payloads = [json.dumps(p) for p in session.scalars(select(AuditEvent.payload))]
+    assert payloads  # the imports were audited
+    # the payloads, not the read models: a 64-digit hash may contain "1990" by chance
     assert not any("Female" in p or "1990" in p for p in payloads)
 
 
