@@ -6,11 +6,6 @@ import json
 import sqlite3
 from pathlib import Path
 
-import pytest
-from typer.testing import CliRunner
-
-from meritline.cli.main import app
-
 GOOD = (
     "employee_id,name,email,manager_id,department,gender\n"
     "E1,Ada Lovelace,ada@example.com,,Eng,Female\n"
@@ -24,23 +19,6 @@ BAD = (
     "E3,,cy@example.com,E1,\n"
     "E1,Again,again@example.com,,\n"
 )
-
-
-@pytest.fixture
-def cli(sqlite_url: str):  # type: ignore[no-untyped-def]
-    runner = CliRunner()
-
-    def run(*args: str, code: int = 0, **env: str):  # type: ignore[no-untyped-def]
-        result = runner.invoke(
-            app, list(args), env={"MERITLINE_DATABASE_URL": sqlite_url, "COLUMNS": "200", **env}
-        )
-        assert result.exit_code == code, (result.exit_code, result.output, result.exception)
-        assert not isinstance(result.exception, Exception) or isinstance(
-            result.exception, SystemExit
-        ), result.exception
-        return result
-
-    return run
 
 
 def write(tmp_path: Path, name: str, text: str) -> str:
