@@ -8,6 +8,7 @@ same way as the built-in ones.
 
 from __future__ import annotations
 
+from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,11 @@ ENTRY_POINT_GROUP = "meritline.connectors"
 FILE_ENTRY_POINT_GROUP = "meritline.file_connectors"
 
 
+@cache
 def _plugins(group: str, base: type) -> dict[str, Any]:
-    """The classes registered under an entry-point group that subclass ``base``, by slug."""
+    """The classes registered under an entry-point group that subclass ``base``, by slug
+    (read once per process: scanning installed packages costs milliseconds).
+    """
     found: dict[str, Any] = {}
     for entry in entry_points(group=group):
         plugin = entry.load()
@@ -31,7 +35,7 @@ def _plugins(group: str, base: type) -> dict[str, Any]:
 
 def webhook_connectors() -> dict[str, type[WebhookConnector]]:
     """Every installed webhook connector, by its ``type`` slug."""
-    return _plugins(ENTRY_POINT_GROUP, WebhookConnector)
+    return dict(_plugins(ENTRY_POINT_GROUP, WebhookConnector))
 
 
 def webhook_connector(slug: str) -> type[WebhookConnector]:
@@ -41,7 +45,7 @@ def webhook_connector(slug: str) -> type[WebhookConnector]:
 
 def file_connectors() -> dict[str, type[FileConnector]]:
     """Every installed file connector, by its ``type`` slug."""
-    return _plugins(FILE_ENTRY_POINT_GROUP, FileConnector)
+    return dict(_plugins(FILE_ENTRY_POINT_GROUP, FileConnector))
 
 
 def infer_file_connector(path: Path) -> type[FileConnector]:
