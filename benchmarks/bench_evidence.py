@@ -29,34 +29,21 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from fresh_databases import FreshDatabase, fresh_database
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import text
 
-from meritline.db.engine import create_db_engine
-from meritline.db.migrate import upgrade
 from meritline.demo import service as demo
 
 MERITLINE = str(Path(sys.executable).with_name("meritline"))
 TENANT = "bench"
 TYPES = ("ticket_solved", "ticket_reopened", "csat_response", "call_handled")
-
-
-@dataclass
-class Target:
-    """One fresh database: its URLs for the CLI, the owner and the runtime role."""
-
-    backend: str
-    url: str
-    env: dict[str, str]
-    schema: str | None
 
 
 def generate(path: Path, rows: int, numbers: list[str], seed: int = 1) -> list[tuple]:
@@ -91,36 +78,16 @@ def generate(path: Path, rows: int, numbers: list[str], seed: int = 1) -> list[t
 
 
 @contextmanager
-def fresh(backend: str, pg_url: str | None, tmp: Path) -> Iterator[Target]:
-    """A migrated database with the demo company's people imported by the CLI."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp / f'{uuid.uuid4().hex[:8]}.db'}"
-        upgrade(url)
-        target = Target(backend, url, {"MERITLINE_DATABASE_URL": url}, None)
-    else:
-        assert pg_url
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        admin = create_db_engine(pg_url)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        upgrade(pg_url, runtime_role="meritline_app", search_path=schema)
-        separator = "&" if "?" in pg_url else "?"
-        url = f"{pg_url}{separator}options=-csearch_path%3D{schema}"
-        target = Target(backend, url, {"MERITLINE_DATABASE_URL": url}, schema)
-    try:
-        run_cli(target, "import", "people", str(tmp / "people.csv"))
+def fresh(backend: str, pg_url: str | None, people_csv: Path) -> Iterator[FreshDatabase]:
+    """A database at head with the demo company's people imported by the CLI."""
+    with fresh_database(backend, pg_url) as target:
+        run_cli(target, "import", "people", str(people_csv))
         yield target
-    finally:
-        if target.schema:
-            admin = create_db_engine(pg_url or "")
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{target.schema}" CASCADE'))
-            admin.dispose()
 
 
-def run_cli(target: Target, *args: str) -> tuple[float, int]:
+def run_cli(target: FreshDatabase, *args: str) -> tuple[float, int]:
     """Run ``meritline ARGS`` on the target; return (seconds, peak RSS in MiB)."""
-    env = {**os.environ, **target.env, "MERITLINE_TENANT": TENANT}
+    env = {**os.environ, "MERITLINE_DATABASE_URL": target.cli_url, "MERITLINE_TENANT": TENANT}
     started = time.perf_counter()
     child = subprocess.Popen(
         [MERITLINE, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -133,9 +100,9 @@ def run_cli(target: Target, *args: str) -> tuple[float, int]:
     return elapsed, usage.ru_maxrss // 1024
 
 
-def floor(target: Target, rows: list[tuple]) -> float:
+def floor(target: FreshDatabase, rows: list[tuple]) -> float:
     """Seconds to write the rows, resolved, with no validation: executemany or COPY."""
-    engine = create_db_engine(target.url)
+    engine = target.owner_engine()
     with engine.connect() as conn:
         tenant_id = conn.execute(
             text("SELECT id FROM tenant WHERE slug = :s"), {"s": TENANT}
@@ -222,12 +189,12 @@ def main() -> None:
         for backend in backends:
             runs, floors, peaks, again = [], [], [], []
             for _ in range(args.repeat):
-                with fresh(backend, args.postgres, tmp) as target:
+                with fresh(backend, args.postgres, tmp / "people.csv") as target:
                     seconds, peak = run_cli(target, "import", "signals", str(source))
                     runs.append(seconds)
                     peaks.append(peak)
                     again.append(run_cli(target, "import", "signals", str(source))[0])
-                with fresh(backend, args.postgres, tmp) as target:
+                with fresh(backend, args.postgres, tmp / "people.csv") as target:
                     floors.append(floor(target, rows))
             ours, base = statistics.median(runs), statistics.median(floors)
             table.add_row(

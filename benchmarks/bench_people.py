@@ -11,22 +11,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
+from fresh_databases import fresh_database
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import text
 
 from meritline.access import service as access
 from meritline.access.subject import Subject
 from meritline.audit import service as audit
-from meritline.db.engine import create_db_engine
-from meritline.db.migrate import upgrade
 from meritline.db.session import Database
 from meritline.demo import service as demo
 from meritline.people import importing
@@ -37,28 +32,10 @@ from meritline.tenants import service as tenants
 
 @contextmanager
 def database(backend: str, pg_url: str | None) -> Iterator[Database]:
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-            upgrade(url)
-            db = Database(create_db_engine(url))
-            yield db
-            db.dispose()
-        return
-    assert pg_url
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = create_db_engine(pg_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        upgrade(pg_url, runtime_role="meritline_app", search_path=schema)
-        db = Database(create_db_engine(pg_url, role="meritline_app", search_path=schema))
+    with fresh_database(backend, pg_url) as fresh:
+        db = fresh.runtime()
         yield db
         db.dispose()
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def timed(fn: Callable[[], object]) -> float:

@@ -31,7 +31,6 @@ import os
 import random
 import socket
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -42,12 +41,11 @@ from pathlib import Path
 
 import httpx
 from cryptography.fernet import Fernet
-from sqlalchemy import func, select, text
+from fresh_databases import FreshDatabase, fresh_database
+from sqlalchemy import func, select
 
 from meritline.access.subject import Subject
 from meritline.config import Settings
-from meritline.db.engine import create_db_engine
-from meritline.db.migrate import upgrade
 from meritline.db.session import Database
 from meritline.evidence import identities, ingestion
 from meritline.models import IngestBatch, Signal
@@ -58,7 +56,6 @@ from meritline.tenants import service as tenants
 ROOT = Path(__file__).resolve().parent.parent
 PAYLOAD = ROOT / "tests" / "evidence" / "fixtures" / "github" / "pull_request.opened.json"
 SECRET = "bench-webhook-secret-0123456789abcdef"
-RUNTIME_ROLE = "meritline_app"
 TARGET_RATE = 500.0  # deliveries/s
 TARGET_P99_MS = 50.0
 CLIENT_SATURATED = 0.9  # load generator CPU (share of one core) above which it caps the figures
@@ -69,50 +66,6 @@ PEOPLE = [
     "E3,Person E3,e3@example.com,E1,Eng,IC2,Lisbon,Female,1992",
     "E4,Person E4,e4@example.com,E2,Eng,IC1,Lisbon,Male,1995",
 ]
-
-
-# the database
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where the server and this process connect: a URL, and on PostgreSQL a schema."""
-
-    backend: str
-    url: str
-    schema: str | None
-
-    def engine_database(self) -> Database:
-        """A runtime database (each process builds its own; engines are never shared)."""
-        if self.schema is None:
-            return Database(create_db_engine(self.url))
-        engine = create_db_engine(
-            self.url, role=RUNTIME_ROLE, search_path=self.schema, enforce_rls=True
-        )
-        return Database(engine)
-
-
-@contextmanager
-def migrated(backend: str, pg_url: str | None) -> Iterator[Target]:
-    """A database at head: a temp SQLite file, or a throw-away PostgreSQL schema (dropped)."""
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-            upgrade(url)
-            yield Target("sqlite", url, None)
-        return
-    assert pg_url
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_db_engine(pg_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        upgrade(pg_url, runtime_role=RUNTIME_ROLE, search_path=schema)
-        yield Target("postgres", pg_url, schema)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def seed(database: Database, settings: Settings) -> tuple[int, str]:
@@ -139,20 +92,20 @@ def seed(database: Database, settings: Settings) -> tuple[int, str]:
 # the server (another process, one uvicorn worker)
 
 
-def _serve(sock: socket.socket, target: Target, secret_key: str) -> None:
+def _serve(sock: socket.socket, target: FreshDatabase, secret_key: str) -> None:
     """Run the API on ``sock`` until terminated (the child process's entry point)."""
     import uvicorn
 
     from meritline.api.app import create_app
 
     settings = Settings(secret_key=secret_key, database_url=target.url)
-    app = create_app(settings, target.engine_database())
+    app = create_app(settings, target.runtime())
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", workers=1)
     uvicorn.Server(config).run(sockets=[sock])
 
 
 @contextmanager
-def server(target: Target, secret_key: str) -> Iterator[tuple[str, int]]:
+def server(target: FreshDatabase, secret_key: str) -> Iterator[tuple[str, int]]:
     """Start the API in a spawned process on a pre-bound loopback socket; yield (URL, pid)."""
     sock = socket.socket()
     # accepted connections inherit this; without it each response waits ~40 ms (Nagle)
@@ -342,8 +295,8 @@ def run(backend: str, pg_url: str | None, args: argparse.Namespace, seed_: int) 
     warmup, measured = items[: args.warmup], items[args.warmup :]
     distinct = len({d.delivery_id for d in items})
     redeliveries = len(items) - distinct
-    with migrated(backend, pg_url) as target:
-        database = target.engine_database()
+    with fresh_database(backend, pg_url) as target:
+        database = target.runtime()
         settings = Settings(secret_key=secret_key, database_url=target.url)
         tenant_id, path = seed(database, settings)
         with server(target, secret_key) as (base_url, pid):

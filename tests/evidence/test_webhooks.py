@@ -250,19 +250,15 @@ def test_jira_resolution_becomes_issue_resolved_with_story_points(hooks: Hooks) 
     delivery = str(uuid.uuid4())
     headers = {"X-Atlassian-Webhook-Identifier": delivery}
 
-    response = hooks.post(
-        hooks.jira_path,
-        body,
-        secret=JIRA_SECRET,
-        headers=headers,
-        signature_header="X-Hub-Signature",
-    )
-    again = hooks.post(
-        hooks.jira_path,
-        body,
-        secret=JIRA_SECRET,
-        headers=headers,
-        signature_header="X-Hub-Signature",
+    response, again = (
+        hooks.post(
+            hooks.jira_path,
+            body,
+            secret=JIRA_SECRET,
+            headers=headers,
+            signature_header="X-Hub-Signature",
+        )
+        for _ in range(2)
     )
 
     assert response.status_code == 200, response.text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -17,6 +16,7 @@ from meritline.clock import utcnow, utctoday
 from meritline.errors import InvalidInput, NotFound, Unauthorized
 from meritline.models import ROLES, ApiToken, Employee
 from meritline.people import queries as people_queries
+from meritline.tenants.public_ids import new_public_id, split_public_id
 
 MAX_TOKEN_DAYS = 3660
 MAX_LABEL_LENGTH = 200
@@ -30,12 +30,10 @@ def hash_token(token: str) -> str:
 
 def tenant_of_token(token: str) -> int:
     """Read the tenant id a token names (``ml_<tenant>_<secret>``); 401 when malformed."""
-    prefix, _, rest = token.partition("_")
-    tenant, _, secret = rest.partition("_")
-    well_formed = tenant.isascii() and tenant.isdigit() and len(tenant) <= 18
-    if prefix != TOKEN_PREFIX or not well_formed or len(secret) < 32:
+    parsed = split_public_id(token, TOKEN_PREFIX)
+    if parsed is None or len(parsed[1]) < 32:
         raise Unauthorized("Unknown or malformed token.")
-    return int(tenant)
+    return parsed[0]
 
 
 def create_token(
@@ -60,7 +58,7 @@ def create_token(
     if label is not None and len(label) > MAX_LABEL_LENGTH:
         raise InvalidInput(f"The label is longer than {MAX_LABEL_LENGTH} characters.")
     employee, org_unit_ids = _resolve_role(session, employee_number, role, org_unit_paths)
-    secret = f"{TOKEN_PREFIX}_{subject.tenant_id}_{secrets.token_urlsafe(32)}"
+    secret = new_public_id(TOKEN_PREFIX, subject.tenant_id, random_bytes=32)
     expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
     token = queries.add_token(
         session,

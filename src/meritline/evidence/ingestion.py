@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -44,6 +43,7 @@ from meritline.evidence.schemas import (
     WebhookResult,
 )
 from meritline.evidence.signals import MalformedPayload, RejectedRow
+from meritline.tenants.public_ids import new_public_id, split_public_id
 
 WEBHOOK_PREFIX = "wh"
 #: Signals dated further ahead than this are refused (a clock or unit mistake, not evidence).
@@ -65,11 +65,10 @@ def webhook_path(connector_type: str, public_id: str) -> str:
 
 def tenant_of_connector(public_id: str) -> int:
     """The tenant a webhook id names (``wh_<tenant>_<random>``); 404 when malformed."""
-    prefix, _, rest = public_id.partition("_")
-    tenant, _, random_part = rest.partition("_")
-    if prefix != WEBHOOK_PREFIX or not (tenant.isascii() and tenant.isdigit()) or not random_part:
+    parsed = split_public_id(public_id, WEBHOOK_PREFIX)
+    if parsed is None:
         raise NotFound("No such webhook.")
-    return int(tenant)
+    return parsed[0]
 
 
 def add_connector(
@@ -93,7 +92,7 @@ def add_connector(
             "The webhook secret is too short: use at least 16 characters "
             "(e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)."
         )
-    public_id = f"{WEBHOOK_PREFIX}_{subject.tenant_id}_{secrets.token_urlsafe(16)}"
+    public_id = new_public_id(WEBHOOK_PREFIX, subject.tenant_id, random_bytes=16)
     connector = queries.insert_connector(
         session,
         tenant_id=subject.tenant_id,

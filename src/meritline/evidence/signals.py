@@ -21,6 +21,15 @@ class ExternalAccount:
     email: str | None = None
 
 
+def account_of(kind: str, user: Any, id_key: str, email_key: str) -> ExternalAccount:
+    """The account a tool's user object names (``user[id_key]``), with the e-mail address it
+    reports under ``email_key`` as a hint when that looks like one.
+    """
+    email = user.get(email_key) if isinstance(user, dict) else None
+    hint = email.strip().lower() if isinstance(email, str) and "@" in email else None
+    return ExternalAccount(kind, str(field(user, id_key)), hint)
+
+
 @dataclass(frozen=True)
 class SignalDraft:
     """One piece of evidence about one (not yet resolved) person.

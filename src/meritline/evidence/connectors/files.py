@@ -7,10 +7,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import polars as pl
 
+from meritline.evidence.connectors.tabular import csv_rows, header_columns, records
 from meritline.evidence.frames import from_drafts
 from meritline.evidence.signals import RejectedRow, SignalDraft
 
@@ -57,6 +58,30 @@ class FileConnector(ABC):
             drafts = [r for r in chunk if isinstance(r, SignalDraft)]
             rejected = [r for r in chunk if isinstance(r, RejectedRow)]
             yield FileBatch(from_drafts(drafts), rejected)
+
+
+class CsvFileConnector(FileConnector):
+    """A CSV export, recognised by the columns its header must have; ``convert`` turns one row
+    (columns lower-cased, spaces as ``_``) into its signals, or raises ``RowProblem``.
+    """
+
+    suffixes: ClassVar[tuple[str, ...]] = (".csv",)
+    required_columns: ClassVar[frozenset[str]]
+
+    @staticmethod
+    @abstractmethod
+    def convert(row: dict[str, Any]) -> list[SignalDraft]:
+        """The signals of one row."""
+
+    @classmethod
+    def recognises(cls, path: Path, first_line: str) -> bool:
+        """A CSV file whose header has the required columns."""
+        columns = header_columns(first_line)
+        return path.suffix.lower() in cls.suffixes and cls.required_columns <= columns
+
+    def read(self, path: Path) -> Iterator[FileRecord]:
+        """Stream the rows' signals, and rejected rows with their line and reason."""
+        return records(csv_rows(path), self.convert)
 
 
 def first_line(path: Path) -> str:

@@ -20,12 +20,16 @@ from typing import Any
 
 import polars as pl
 
-from meritline.evidence.connectors.files import BATCH_SIZE, FileBatch, FileConnector, FileRecord
+from meritline.evidence.connectors.files import (
+    BATCH_SIZE,
+    CsvFileConnector,
+    FileBatch,
+    FileConnector,
+    FileRecord,
+)
 from meritline.evidence.connectors.tabular import (
     PERSON_COLUMNS,
     RowProblem,
-    csv_rows,
-    header_columns,
     jsonl_rows,
     name,
     number,
@@ -79,21 +83,17 @@ def _checked(row: Mapping[str, Any]) -> SignalDraft:
     return draft
 
 
-class GenericCsvConnector(FileConnector):
+class GenericCsvConnector(CsvFileConnector):
     """Generic signals as CSV."""
 
     type = "signals_csv"
     description = "generic signals, CSV: source,type,employee_id|email|external_account,..."
-    suffixes = (".csv",)
+    required_columns = frozenset(COLUMNS)
 
-    @classmethod
-    def recognises(cls, path: Path, first_line: str) -> bool:
-        """A CSV header with the generic columns."""
-        return path.suffix.lower() in cls.suffixes and header_columns(first_line) >= COLUMNS
-
-    def read(self, path: Path) -> Iterator[FileRecord]:
-        """Stream the file's signals and rejected rows."""
-        return records(csv_rows(path), lambda row: [to_signal(row)])
+    @staticmethod
+    def convert(row: dict[str, Any]) -> list[SignalDraft]:
+        """One row as its signal, within the sizes storage accepts."""
+        return [_checked(row)]
 
 
 class GenericJsonlConnector(FileConnector):

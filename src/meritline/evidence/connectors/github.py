@@ -28,6 +28,7 @@ from meritline.evidence.signals import (
     MalformedPayload,
     ParsedDelivery,
     SignalDraft,
+    account_of,
     field,
     parse_timestamp,
 )
@@ -37,9 +38,7 @@ REVIEW_STATES = {"approved", "changes_requested", "commented"}
 
 
 def _account(user: Any) -> ExternalAccount:
-    email = user.get("email") if isinstance(user, dict) else None
-    hint = email.strip().lower() if isinstance(email, str) and "@" in email else None
-    return ExternalAccount("github", str(field(user, "login")), hint)
+    return account_of("github", user, "login", "email")
 
 
 def _one(

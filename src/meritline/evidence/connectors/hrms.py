@@ -15,41 +15,19 @@ count against anyone.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-from meritline.evidence.connectors.files import FileConnector, FileRecord
+from meritline.evidence.connectors.files import CsvFileConnector
 from meritline.evidence.connectors.tabular import (
     RowProblem,
-    csv_rows,
-    header_columns,
     number,
     person,
-    records,
 )
 from meritline.evidence.connectors.tabular import timestamp as parse_time
 from meritline.evidence.signals import SignalDraft
 
 PROTECTED_LEAVE = frozenset({"parental", "maternity", "paternity", "adoption", "medical", "sick"})
 KINDS = {"leave": "leave_day", "absence": "absence_day"}
-
-
-class HrmsCsvConnector(FileConnector):
-    """Leave and absence days from an HRMS export."""
-
-    type = "hrms_csv"
-    description = "HRMS leave and absence, CSV: employee_id|email,date,kind,leave_type,days"
-    suffixes = (".csv",)
-
-    @classmethod
-    def recognises(cls, path: Path, first_line: str) -> bool:
-        """A CSV header with ``date`` and ``kind`` columns."""
-        return path.suffix.lower() == ".csv" and {"date", "kind"} <= header_columns(first_line)
-
-    def read(self, path: Path) -> Iterator[FileRecord]:
-        """Stream leave and absence days, and rejected rows."""
-        return records(csv_rows(path), leave_or_absence)
 
 
 def leave_or_absence(row: dict[str, Any]) -> list[SignalDraft]:
@@ -66,3 +44,12 @@ def leave_or_absence(row: dict[str, Any]) -> list[SignalDraft]:
     attributes = {"leave_type": leave_type, "protected": leave_type in PROTECTED_LEAVE}
     key = f"hrms:{who.kind}:{who.value}:{day.date()}:{kind}:{leave_type or ''}"
     return [SignalDraft("hrms", KINDS[kind], who, day, key, days, attributes)]
+
+
+class HrmsCsvConnector(CsvFileConnector):
+    """Leave and absence days from an HRMS export."""
+
+    type = "hrms_csv"
+    description = "HRMS leave and absence, CSV: employee_id|email,date,kind,leave_type,days"
+    required_columns = frozenset({"date", "kind"})
+    convert = staticmethod(leave_or_absence)

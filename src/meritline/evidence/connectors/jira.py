@@ -21,6 +21,7 @@ from meritline.evidence.signals import (
     MalformedPayload,
     ParsedDelivery,
     SignalDraft,
+    account_of,
     field,
     parse_timestamp,
 )
@@ -29,9 +30,7 @@ SOURCE = "jira"
 
 
 def _account(user: Any) -> ExternalAccount:
-    email = user.get("emailAddress") if isinstance(user, dict) else None
-    hint = email.strip().lower() if isinstance(email, str) and "@" in email else None
-    return ExternalAccount("jira", str(field(user, "accountId")), hint)
+    return account_of("jira", user, "accountId", "emailAddress")
 
 
 def _event_time(payload: Mapping[str, Any]) -> datetime:

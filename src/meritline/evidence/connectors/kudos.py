@@ -11,38 +11,15 @@ stored::
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-from meritline.evidence.connectors.files import FileConnector, FileRecord
+from meritline.evidence.connectors.files import CsvFileConnector
 from meritline.evidence.connectors.tabular import (
     RowProblem,
-    csv_rows,
-    header_columns,
-    records,
     required,
 )
 from meritline.evidence.connectors.tabular import timestamp as parse_time
 from meritline.evidence.signals import ExternalAccount, SignalDraft
-
-
-class KudosCsvConnector(FileConnector):
-    """Kudos given and received, from a recognition app's export."""
-
-    type = "kudos_csv"
-    description = "recognition / kudos, CSV: sent_at,giver,receiver[,badge,message]"
-    suffixes = (".csv",)
-
-    @classmethod
-    def recognises(cls, path: Path, first_line: str) -> bool:
-        """A CSV header with ``giver`` and ``receiver`` columns."""
-        columns = header_columns(first_line)
-        return path.suffix.lower() == ".csv" and {"giver", "receiver"} <= columns
-
-    def read(self, path: Path) -> Iterator[FileRecord]:
-        """Stream kudos signals (two per giver-receiver pair) and rejected rows."""
-        return records(csv_rows(path), kudos)
 
 
 def kudos(row: dict[str, Any]) -> list[SignalDraft]:
@@ -79,3 +56,12 @@ def kudos(row: dict[str, Any]) -> list[SignalDraft]:
             )
         )
     return drafts
+
+
+class KudosCsvConnector(CsvFileConnector):
+    """Kudos given and received, from a recognition app's export."""
+
+    type = "kudos_csv"
+    description = "recognition / kudos, CSV: sent_at,giver,receiver[,badge,message]"
+    required_columns = frozenset({"giver", "receiver"})
+    convert = staticmethod(kudos)

@@ -10,40 +10,17 @@ or an ISO time), and optionally ``course`` (its name), ``hours`` and ``score``. 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-from meritline.evidence.connectors.files import FileConnector, FileRecord
+from meritline.evidence.connectors.files import CsvFileConnector
 from meritline.evidence.connectors.tabular import (
     RowProblem,
-    csv_rows,
-    header_columns,
     number,
     person,
-    records,
     required,
 )
 from meritline.evidence.connectors.tabular import timestamp as parse_time
 from meritline.evidence.signals import SignalDraft
-
-
-class LmsCsvConnector(FileConnector):
-    """Course completions from an LMS export."""
-
-    type = "lms_csv"
-    description = "LMS course completions, CSV: employee_id|email,course_id,completed_at,..."
-    suffixes = (".csv",)
-
-    @classmethod
-    def recognises(cls, path: Path, first_line: str) -> bool:
-        """A CSV header with ``course_id`` and ``completed_at``."""
-        columns = header_columns(first_line)
-        return path.suffix.lower() == ".csv" and {"course_id", "completed_at"} <= columns
-
-    def read(self, path: Path) -> Iterator[FileRecord]:
-        """Stream course completions and rejected rows."""
-        return records(csv_rows(path), completion)
 
 
 def completion(row: dict[str, Any]) -> list[SignalDraft]:
@@ -61,3 +38,12 @@ def completion(row: dict[str, Any]) -> list[SignalDraft]:
         attributes["score"] = number(row["score"], "score")
     key = f"lms:{who.kind}:{who.value}:{course_id}:{completed.date()}"
     return [SignalDraft("lms", "course_completed", who, completed, key, hours, attributes)]
+
+
+class LmsCsvConnector(CsvFileConnector):
+    """Course completions from an LMS export."""
+
+    type = "lms_csv"
+    description = "LMS course completions, CSV: employee_id|email,course_id,completed_at,..."
+    required_columns = frozenset({"course_id", "completed_at"})
+    convert = staticmethod(completion)
