@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import typer
-import uvicorn
 
-from meritline.api.app import create_app
 from meritline.cli.runtime import Runtime, err_console
 
 
@@ -15,6 +13,11 @@ def serve(
     port: int = typer.Option(8000, help="Port to listen on."),
 ) -> None:
     """Serve the REST API (OpenAPI docs at /docs). Example: meritline serve --port 8000."""
+    # imported here: the web stack takes a second to load and no other command needs it
+    import uvicorn
+
+    from meritline.api.app import create_app
+
     runtime = Runtime.of(ctx)
     database = runtime.database()
     err_console.print(f"meritline API on http://{host}:{port} (docs: http://{host}:{port}/docs)")

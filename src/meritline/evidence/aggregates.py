@@ -3,11 +3,11 @@
 Two layers, both set-based SQL:
 
 * ``signal_daily`` holds each employee's count and sum per signal type and UTC day. Ingestion
-  queues the day buckets it touches in ``aggregate_backlog`` in the same transaction as the
-  signals; ``refresh`` recomputes only those buckets. This backlog is the watermark: unlike a
-  "last signal id seen", it cannot skip a late or concurrently committed signal (sequence
-  values on PostgreSQL commit out of order), and a signal dated last March lands in last
-  March's bucket whenever it arrives.
+  queues the (employee, type, month) it touches in ``aggregate_backlog`` in the same
+  transaction as the signals; ``refresh`` recomputes the day buckets of those months only. This
+  backlog is the watermark: unlike a "last signal id seen", it cannot skip a late or
+  concurrently committed signal (sequence values on PostgreSQL commit out of order), and a
+  signal dated last March lands in last March's bucket whenever it arrives.
 * Windows (7, 30, 90 and 365 days, quarter and year to date) are sums over day buckets, for any
   as-of date, in one grouped query.
 """
@@ -43,15 +43,18 @@ def windows_as_of(as_of: date) -> dict[str, tuple[date, date]]:
 
 
 def refresh(session: Session, subject: Subject, *, full: bool = False) -> AggregateRefresh:
-    """Bring the daily rollup up to date: the queued buckets only, or (``full``) everything."""
+    """Bring the daily rollup up to date: the queued months only, or (``full``) everything."""
     require_role(subject, "admin")
     if full:
-        buckets = queries.rebuild_daily(session)
-        result = AggregateRefresh(mode="full", buckets=buckets, signals=0, backlog_left=0)
+        months, buckets, signals = queries.rebuild_daily(session)
+        result = AggregateRefresh(
+            mode="full", months=months, buckets=buckets, signals=signals, backlog_left=0
+        )
     else:
-        buckets, signals = queries.refresh_backlog(session)
+        months, buckets, signals = queries.refresh_backlog(session)
         result = AggregateRefresh(
             mode="incremental",
+            months=months,
             buckets=buckets,
             signals=signals,
             backlog_left=queries.backlog_size(session),

@@ -164,7 +164,8 @@ def status(ctx: typer.Context, as_json: bool = AS_JSON) -> None:
     console.print(
         f"{result.signals:,} signals; {result.quarantined:,} quarantined; "
         f"{result.ignored:,} ignored; {result.duplicates:,} duplicates; "
-        f"{result.aggregate_backlog:,} day buckets waiting for `meritline aggregates refresh`."
+        f"{result.aggregate_backlog:,} employee-type months waiting for "
+        "`meritline aggregates refresh`."
     )
     if result.by_source:
         table = Table("source", "type", "signals")
@@ -267,8 +268,8 @@ def refresh(
         emit_json(result)
         return
     console.print(
-        f"Refreshed ({result.mode}) {result.buckets:,} day buckets"
-        + (f" holding {result.signals:,} signals." if result.mode == "incremental" else ".")
+        f"Refreshed ({result.mode}) {result.months:,} employee-type months: "
+        f"{result.buckets:,} day buckets holding {result.signals:,} signals."
     )
 
 

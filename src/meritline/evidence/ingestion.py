@@ -32,6 +32,7 @@ from meritline.evidence.connectors import (
     webhook_connectors,
 )
 from meritline.evidence.frames import SIGNAL_SCHEMA, from_drafts, normalise_accounts
+from meritline.evidence.read_ahead import read_ahead
 from meritline.evidence.schemas import (
     ConnectorCreated,
     ConnectorRead,
@@ -382,7 +383,7 @@ def import_file(
     )
     total = IngestSummary(batch_id=batch.id, source=fmt)
     try:
-        for part in plugin_class().batches(path):
+        for part in read_ahead(plugin_class().batches(path)):
             summary = ingest(
                 session,
                 part.signals,

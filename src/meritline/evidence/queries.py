@@ -270,23 +270,35 @@ def discard_quarantine(session: Session, ids: Sequence[int]) -> int:
 # aggregates
 
 
+def queue_months(session: Session, months: Sequence[tuple[int, str, date]]) -> None:
+    """Queue (employee id, signal type, first of month) for the rollup; queued ones stay."""
+    tenant_id, now = session_tenant(session), utcnow()
+    session.execute(
+        _upsert(session)(AggregateBacklog).on_conflict_do_nothing(),
+        [
+            {"tenant_id": tenant_id, "employee_id": e, "type": t, "month": m, "queued_at": now}
+            for e, t, m in months
+        ],
+    )
+
+
 def backlog_size(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(AggregateBacklog)) or 0)
 
 
-def refresh_backlog(session: Session) -> tuple[int, int]:
-    """Recompute the day buckets queued in the backlog from the signals, and empty it.
+def refresh_backlog(session: Session) -> tuple[int, int, int]:
+    """Recompute the day buckets of the months queued in the backlog, and empty it.
 
-    Returns (buckets refreshed, signals read). The backlog rows are deleted first, in this
-    transaction: an import that queues one of them meanwhile waits for this commit and then
-    queues it again, so no change is ever lost between two refreshes.
+    Returns (months refreshed, day buckets they hold, signals in them). The backlog rows are
+    deleted first, in this transaction: an import that queues one of them meanwhile waits for
+    this commit and then queues it again, so no change is ever lost between two refreshes.
     """
     tenant_id = session_tenant(session)
     postgres = session.get_bind().dialect.name == "postgresql"
     session.execute(
         text(
-            "CREATE TEMPORARY TABLE IF NOT EXISTS refresh_keys "
-            "(employee_id bigint, type varchar(64), day date, PRIMARY KEY (employee_id, type, day))"
+            "CREATE TEMPORARY TABLE IF NOT EXISTS refresh_keys (employee_id bigint, "
+            "type varchar(64), month date, PRIMARY KEY (employee_id, type, month))"
             + (" ON COMMIT DROP" if postgres else "")
         )
     )
@@ -295,34 +307,39 @@ def refresh_backlog(session: Session) -> tuple[int, int]:
         session.execute(
             text(
                 "WITH claimed AS (DELETE FROM aggregate_backlog WHERE tenant_id = :t "
-                "RETURNING employee_id, type, day) "
-                "INSERT INTO refresh_keys SELECT employee_id, type, day FROM claimed"
+                "RETURNING employee_id, type, month) "
+                "INSERT INTO refresh_keys SELECT employee_id, type, month FROM claimed"
             ),
             {"t": tenant_id},
         )
     else:
         session.execute(
             text(
-                "INSERT INTO refresh_keys SELECT employee_id, type, day FROM aggregate_backlog "
+                "INSERT INTO refresh_keys SELECT employee_id, type, month FROM aggregate_backlog "
                 "WHERE tenant_id = :t"
             ),
             {"t": tenant_id},
         )
         session.execute(delete(AggregateBacklog))
-    buckets = int(session.scalar(text("SELECT count(*) FROM refresh_keys")) or 0)
-    if not buckets:
-        return 0, 0
+    months = int(session.scalar(text("SELECT count(*) FROM refresh_keys")) or 0)
+    if not months:
+        return 0, 0, 0
+    if postgres:
+        day = "(s.occurred_at AT TIME ZONE 'UTC')::date"
+        start = "k.month::timestamp AT TIME ZONE 'UTC'"
+        end = "(k.month + interval '1 month') AT TIME ZONE 'UTC'"
+        next_month = "(k.month + interval '1 month')::date"
+    else:
+        day, start = "date(s.occurred_at)", "k.month"
+        end = next_month = "date(k.month, '+1 month')"
     session.execute(
         text(
-            "DELETE FROM signal_daily WHERE tenant_id = :t AND EXISTS (SELECT 1 FROM refresh_keys "
+            "DELETE FROM signal_daily WHERE tenant_id = :t AND EXISTS (SELECT 1 FROM refresh_keys "  # noqa: S608
             "k WHERE k.employee_id = signal_daily.employee_id AND k.type = signal_daily.type "
-            "AND k.day = signal_daily.day)"
+            f"AND signal_daily.day >= k.month AND signal_daily.day < {next_month})"
         ),
         {"t": tenant_id},
     )
-    day = "(s.occurred_at AT TIME ZONE 'UTC')::date" if postgres else "date(s.occurred_at)"
-    start = "k.day::timestamp AT TIME ZONE 'UTC'" if postgres else "k.day"
-    end = "(k.day + 1)::timestamp AT TIME ZONE 'UTC'" if postgres else "date(k.day, '+1 day')"
     session.execute(
         text(
             "INSERT INTO signal_daily (tenant_id, employee_id, type, day, count, total) "  # noqa: S608
@@ -335,19 +352,21 @@ def refresh_backlog(session: Session) -> tuple[int, int]:
         ),
         {"t": tenant_id},
     )
-    total = session.scalar(
+    buckets, signals = session.execute(
         text(
-            "SELECT coalesce(sum(d.count), 0) FROM signal_daily d JOIN refresh_keys k ON "
-            "d.tenant_id = :t AND d.employee_id = k.employee_id AND d.type = k.type "
-            "AND d.day = k.day"
+            "SELECT count(*), coalesce(sum(d.count), 0) FROM refresh_keys k "  # noqa: S608
+            "JOIN signal_daily d ON d.tenant_id = :t AND d.employee_id = k.employee_id "
+            f"AND d.type = k.type AND d.day >= k.month AND d.day < {next_month}"
         ),
         {"t": tenant_id},
-    )
-    return buckets, int(total or 0)
+    ).one()
+    return months, int(buckets), int(signals)
 
 
-def rebuild_daily(session: Session) -> int:
-    """Recompute every day bucket of the tenant from scratch; returns the bucket count."""
+def rebuild_daily(session: Session) -> tuple[int, int, int]:
+    """Recompute every day bucket of the tenant from scratch; returns (employee-type months,
+    day buckets, signals).
+    """
     tenant_id = session_tenant(session)
     postgres = session.get_bind().dialect.name == "postgresql"
     session.execute(delete(SignalDaily))
@@ -361,7 +380,16 @@ def rebuild_daily(session: Session) -> int:
         ),
         {"t": tenant_id},
     )
-    return int(session.scalar(select(func.count()).select_from(SignalDaily)) or 0)
+    month = "date_trunc('month', day)" if postgres else "strftime('%Y-%m', day)"
+    months, buckets, signals = session.execute(
+        text(
+            "SELECT count(*), coalesce(sum(buckets), 0), coalesce(sum(signals), 0) FROM "  # noqa: S608
+            "(SELECT count(*) AS buckets, sum(count) AS signals FROM signal_daily "
+            f"WHERE tenant_id = :t GROUP BY employee_id, type, {month}) m"
+        ),
+        {"t": tenant_id},
+    ).one()
+    return int(months), int(buckets), int(signals)
 
 
 def window_totals(

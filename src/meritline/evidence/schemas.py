@@ -65,6 +65,7 @@ class IngestStatus(BaseModel):
     quarantined: int
     ignored: int
     duplicates: int
+    #: Employee-type months waiting for ``meritline aggregates refresh``.
     aggregate_backlog: int = 0
     by_source: list[dict[str, Any]] = Field(default_factory=list)
 
@@ -117,6 +118,9 @@ class AggregateRefresh(BaseModel):
     """``meritline aggregates refresh``."""
 
     mode: str
+    #: Employee-type months recomputed (the whole history for a full refresh).
+    months: int
+    #: Day buckets they now hold, and the signals in them.
     buckets: int
     signals: int
     backlog_left: int

@@ -6,9 +6,11 @@ Each backend takes the fastest path it has, below the ORM (tens of thousands of 
 * SQLite: one ``executemany`` of ``INSERT ... ON CONFLICT DO NOTHING`` on the table's unique
   index; stored = the connection's change count.
 * PostgreSQL: ``COPY`` into a temporary staging table, then one statement that claims the keys in
-  ``signal_key`` (``ON CONFLICT DO NOTHING``), inserts the signals whose key it claimed, and
-  queues their day buckets in ``aggregate_backlog``. Concurrent imports of the same event store
-  it once: the key's primary key decides.
+  ``signal_key`` (``ON CONFLICT DO NOTHING``) and inserts the signals whose key it claimed.
+  Concurrent imports of the same event store it once: the key's primary key decides.
+
+Both then queue the employee-type months they touched in ``aggregate_backlog`` (see
+:mod:`meritline.evidence.aggregates`), once per transaction.
 
 Rows are written with the session's tenant on the session's connection and transaction, so
 row-level security (PostgreSQL) checks every one of them.
@@ -25,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from meritline.clock import utcnow
 from meritline.db.tenancy import TenantScopeError, session_tenant
+from meritline.evidence import queries
 
 STORED_COLUMNS = (
     "employee_id",
@@ -37,6 +40,7 @@ STORED_COLUMNS = (
 )
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S%.6f"
 _KNOWN_MONTHS = "meritline_signal_months"
+_QUEUED_MONTHS = "meritline_queued_months"
 
 
 def _tenant(session: Session) -> int:
@@ -44,6 +48,16 @@ def _tenant(session: Session) -> int:
     if tenant_id is None:
         raise TenantScopeError("signals written in a session without a tenant")
     return tenant_id
+
+
+def _transaction_set(session: Session, key: str) -> set[Any]:
+    """A set kept for the session's current transaction only (what it has done so far)."""
+    transaction = session.get_transaction()
+    owner, known = session.info.get(key, (None, None))
+    if owner is not transaction or not isinstance(known, set):
+        known = set()
+        session.info[key] = (transaction, known)
+    return known
 
 
 def _driver_connection(session: Session) -> Any:
@@ -79,22 +93,23 @@ def _insert_sqlite(session: Session, frame: pl.DataFrame, batch_id: int | None) 
     )
     stored = int(db.total_changes - before)
     if stored:
-        _queue_days_sqlite(db, tenant_id, frame)
+        _queue_months(session, frame)
     return stored
 
 
-def _queue_days_sqlite(db: Any, tenant_id: int, frame: pl.DataFrame) -> None:
-    """Queue the frame's day buckets (a superset of the stored rows' buckets: harmless)."""
-    now = utcnow().strftime("%Y-%m-%d %H:%M:%S.%f")
-    days = frame.select(
-        "employee_id", "type", pl.col("occurred_at").dt.date().cast(pl.String).alias("day")
+def _queue_months(session: Session, frame: pl.DataFrame) -> None:
+    """Queue the frame's employee-type months for the rollup, skipping those this transaction
+    queued already (a superset of the stored rows' months: a duplicate's month is recomputed
+    for nothing, which is harmless).
+    """
+    months = frame.select(
+        "employee_id", "type", pl.col("occurred_at").dt.truncate("1mo").dt.date().alias("month")
     ).unique()
-    db.executemany(
-        "INSERT INTO aggregate_backlog (tenant_id, employee_id, type, day, touched_at) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant_id, employee_id, type, day) "
-        "DO UPDATE SET touched_at = excluded.touched_at",
-        ((tenant_id, e, t, d, now) for e, t, d in days.iter_rows()),
-    )
+    queued: set[tuple[int, str, date]] = _transaction_set(session, _QUEUED_MONTHS)
+    fresh = set(months.iter_rows()) - queued
+    if fresh:
+        queries.queue_months(session, sorted(fresh))
+        queued.update(fresh)
 
 
 _STAGE = """
@@ -118,12 +133,7 @@ WITH fresh AS MATERIALIZED (
     SELECT f.id, :tenant_id, f.employee_id, f.source, f.type, f.occurred_at, f.value,
            f.attributes::json, f.external_id, :batch_id, :now
     FROM fresh f JOIN keys k ON k.signal_id = f.id
-    RETURNING employee_id, type, occurred_at
-), queued AS (
-    INSERT INTO aggregate_backlog (tenant_id, employee_id, type, day, touched_at)
-    SELECT DISTINCT :tenant_id, employee_id, type, (occurred_at AT TIME ZONE 'UTC')::date, :now
-    FROM stored
-    ON CONFLICT (tenant_id, employee_id, type, day) DO UPDATE SET touched_at = excluded.touched_at
+    RETURNING 1
 )
 SELECT count(*) FROM stored
 """
@@ -134,6 +144,10 @@ def _insert_postgres(session: Session, frame: pl.DataFrame, batch_id: int | None
     ensure_partitions(session, frame)
     session.execute(text(_STAGE))
     session.execute(text("TRUNCATE signal_stage"))
+    # the planner cannot see inside the CTEs and guesses millions of rows: it would spend more
+    # time compiling the statement (JIT) than running it, and sort on disk
+    session.execute(text("SET LOCAL jit = off"))
+    session.execute(text("SET LOCAL work_mem = '64MB'"))
     payload = frame.select(STORED_COLUMNS).write_csv(
         include_header=False, datetime_format="%Y-%m-%dT%H:%M:%S%.6f+00:00"
     )
@@ -145,6 +159,8 @@ def _insert_postgres(session: Session, frame: pl.DataFrame, batch_id: int | None
         text(_FROM_STAGE),
         {"tenant_id": tenant_id, "batch_id": batch_id, "now": utcnow()},
     ).scalar_one()
+    if stored:
+        _queue_months(session, frame)
     return int(stored)
 
 
@@ -153,7 +169,7 @@ def ensure_partitions(session: Session, frame: pl.DataFrame) -> None:
     (a partition created by a transaction that rolls back is gone again).
     """
     months = frame.select(pl.col("occurred_at").dt.truncate("1mo").dt.date().unique())
-    known: set[date] = session.info.setdefault(_KNOWN_MONTHS, set())
+    known: set[date] = _transaction_set(session, _KNOWN_MONTHS)
     missing = sorted(set(months.to_series().to_list()) - known)
     if missing:
         session.execute(text("SELECT ensure_signal_partitions(:months)"), {"months": missing})

@@ -130,6 +130,9 @@ class Signal(TenantScoped, Base):
 
     #: On PostgreSQL the primary key is ``(id, occurred_at)`` (it must include the partition key).
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    #: No key of its own to ``tenant``: ``(tenant_id, employee_id)`` references the employee,
+    #: which belongs to the tenant, so a second per-row check would only slow bulk imports.
+    tenant_id: Mapped[int] = mapped_column(BigId)
     employee_id: Mapped[int] = mapped_column(BigId)
     source: Mapped[str] = mapped_column(String(64))
     type: Mapped[str] = mapped_column(String(64))
@@ -142,17 +145,19 @@ class Signal(TenantScoped, Base):
 
 
 class SignalKey(TenantScoped, Base):
-    """PostgreSQL only: the unique ``(tenant, source, external_id)`` of every stored signal."""
+    """PostgreSQL only: the unique ``(tenant, source, external_id)`` of every stored signal.
+
+    An index of ``signal`` kept by the store in the signal's own statement, so it has no foreign
+    key of its own (a per-row check on the hot path for a tenant the signal already names).
+    """
 
     __tablename__ = "signal_key"
     __table_args__ = {"info": {"classification": "internal", "dialects": ("postgresql",)}}
 
-    tenant_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("tenant.id", ondelete="CASCADE"), primary_key=True
-    )
-
-    source: Mapped[str] = mapped_column(String(64), primary_key=True)
-    external_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # byte order ("C"): ids are opaque, and comparing bytes makes the key's index cheaper to fill
+    source: Mapped[str] = mapped_column(String(64, collation="C"), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(200, collation="C"), primary_key=True)
     signal_id: Mapped[int] = mapped_column(BigId)
 
 
@@ -223,16 +228,21 @@ class SignalDaily(TenantScoped, Base):
 
 
 class AggregateBacklog(TenantScoped, Base):
-    """Day buckets whose rollup is stale: written with the signals, in the same transaction."""
+    """Months of one employee's signal type whose daily rollup is stale, written with the
+    signals in the same transaction.
+
+    A month, not a day: a bulk import of a year of evidence queues at most twelve rows per
+    employee and type instead of one per day, and a refresh recomputes a month from the signal
+    index in one range read. A work queue with no foreign keys (nothing else refers to it).
+    """
 
     __tablename__ = "aggregate_backlog"
     __table_args__ = {"info": {"classification": "internal"}}
 
-    tenant_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("tenant.id", ondelete="CASCADE"), primary_key=True
-    )
-
+    tenant_id: Mapped[int] = mapped_column(BigId, primary_key=True)
     employee_id: Mapped[int] = mapped_column(BigId, primary_key=True)
     type: Mapped[str] = mapped_column(String(64), primary_key=True)
-    day: Mapped[date] = mapped_column(primary_key=True)
-    touched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The first day of the month.
+    month: Mapped[date] = mapped_column(primary_key=True)
+    #: When the month was first queued (queueing it again changes nothing).
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -18,7 +18,7 @@ from meritline.evidence.signals import RejectedRow, SignalDraft
 #: What reading an import file yields, line by line (streamed: files may be large).
 FileRecord = SignalDraft | RejectedRow
 #: Records per batch handed to storage: bounds memory whatever the file size.
-BATCH_SIZE = 50_000
+BATCH_SIZE = 20_000
 
 
 @dataclass
