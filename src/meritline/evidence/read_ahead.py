@@ -1,15 +1,14 @@
 """Read the next batch of a file while the current one is being stored.
 
 Parsing (polars, mostly outside the GIL) and storing (the database, or SQLite's C code) then
-overlap on two cores. One batch ahead at most, so memory stays bounded by two batches.
+overlap on two cores. One batch ahead at most: memory holds two batches, never more.
 """
 
 from __future__ import annotations
 
-import contextlib
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -17,22 +16,28 @@ T = TypeVar("T")
 _DONE = object()
 
 
-def read_ahead(items: Iterator[T]) -> Iterator[T]:
+def read_ahead(items: Iterator[T]) -> Generator[T]:
     """Yield ``items``, producing the next one in a background thread meanwhile.
 
     An exception raised while producing is raised here, at the item it replaced. Closing the
-    generator early (an error while storing) stops the producer after the item in hand.
+    generator early (an error while storing) stops the producer after the item in hand and
+    closes ``items`` in the thread that ran it.
     """
-    handoff: queue.Queue[tuple[object, BaseException | None]] = queue.Queue(maxsize=1)
+    handoff: queue.Queue[tuple[object, BaseException | None]] = queue.Queue()
+    # the producer starts an item only when the previous one has been taken
+    may_produce = threading.Semaphore(1)
     stop = threading.Event()
 
     def produce() -> None:
         try:
-            for item in items:
+            while True:
+                may_produce.acquire()
                 if stop.is_set():
                     return
+                item = next(items, _DONE)
                 handoff.put((item, None))
-            handoff.put((_DONE, None))
+                if item is _DONE:
+                    return
         except BaseException as exc:  # handed to the consumer, which raises it
             handoff.put((_DONE, exc))
         finally:
@@ -49,10 +54,9 @@ def read_ahead(items: Iterator[T]) -> Iterator[T]:
                 raise error
             if item is _DONE:
                 return
+            may_produce.release()
             yield item  # type: ignore[misc]
     finally:
         stop.set()
-        while producer.is_alive():  # unblock a producer waiting to hand over
-            with contextlib.suppress(queue.Empty):
-                handoff.get(timeout=0.05)
+        may_produce.release()  # wake a producer waiting for its turn, so it sees the stop
         producer.join()
