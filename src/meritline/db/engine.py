@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 
 from meritline.errors import ConfigurationError
 
@@ -45,8 +45,10 @@ def create_db_engine(
             url,
             echo=echo,
             hide_parameters=not echo,
+            # pooled (one thread at a time per connection): opening a connection and setting
+            # its pragmas costs more than a small transaction
             connect_args={"check_same_thread": False, "timeout": 30},
-            poolclass=None if memory else NullPool,
+            poolclass=None if memory else QueuePool,
         )
         _configure_sqlite(engine, wal=not memory)
         return engine

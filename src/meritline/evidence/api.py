@@ -53,8 +53,9 @@ async def receive(connector_type: str, public_id: str, request: Request) -> Webh
     headers = {k.lower(): v for k, v in request.headers.items()}
 
     def work() -> WebhookResult:
-        with database.unit_of_work(tenant_id) as session:
-            return ingestion.receive_webhook(
+        # check and parse first, without the write lock; then store in a short transaction
+        with database.unit_of_work(tenant_id, read_only=True) as session:
+            verified = ingestion.verify_delivery(
                 session,
                 settings,
                 connector_type=connector_type,
@@ -62,5 +63,7 @@ async def receive(connector_type: str, public_id: str, request: Request) -> Webh
                 body=body,
                 headers=headers,
             )
+        with database.unit_of_work(tenant_id) as session:
+            return ingestion.store_delivery(session, verified)
 
     return await run_in_threadpool(work)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,7 @@ from meritline.evidence.schemas import (
     RetrySummary,
     WebhookResult,
 )
-from meritline.evidence.signals import MalformedPayload, RejectedRow
+from meritline.evidence.signals import MalformedPayload, ParsedDelivery, RejectedRow
 from meritline.tenants.public_ids import new_public_id, split_public_id
 
 WEBHOOK_PREFIX = "wh"
@@ -457,7 +458,21 @@ def ingest_drafts_batch(
 # webhooks
 
 
-def receive_webhook(
+@dataclass(frozen=True)
+class VerifiedDelivery:
+    """A delivery whose signature checked out, parsed, not yet stored."""
+
+    connector_id: int
+    connector_type: str
+    delivery: str
+    event: str
+    body: bytes
+    parsed: ParsedDelivery | None
+    #: Why the payload could not be parsed (it is then quarantined), else None.
+    malformed: str | None = None
+
+
+def verify_delivery(
     session: Session,
     settings: Settings,
     *,
@@ -465,11 +480,11 @@ def receive_webhook(
     public_id: str,
     body: bytes,
     headers: Mapping[str, str],
-) -> WebhookResult:
-    """Verify, de-duplicate and store one delivery, in the caller's transaction.
+) -> VerifiedDelivery:
+    """Check and parse one delivery; reads only (run it before taking the write lock).
 
-    Bad signature: ``Unauthorized`` before anything is read or written. Not JSON:
-    ``MalformedRequest``. A redelivery (same delivery id) stores nothing and is counted.
+    Unknown connector: ``NotFound``. Bad signature: ``Unauthorized``. Not JSON:
+    ``MalformedRequest``. A payload its connector cannot read is returned with the reason.
     """
     connector = queries.connector_by_public_id(session, public_id)
     if connector is None or connector.type != connector_type:
@@ -485,28 +500,39 @@ def receive_webhook(
         raise MalformedRequest("The body is not a JSON object.")
     delivery = plugin.delivery_id(headers) or hashlib.sha256(body).hexdigest()
     event = plugin.event(headers, payload)
+    verified = VerifiedDelivery(connector.id, connector_type, delivery[:200], event, body, None)
+    try:
+        return replace(verified, parsed=plugin.parse(event, payload))
+    except MalformedPayload as exc:
+        return replace(verified, malformed=f"{event or 'event'}: {exc}"[:500])
+
+
+def store_delivery(session: Session, verified: VerifiedDelivery) -> WebhookResult:
+    """Store a verified delivery once, in the caller's (writing) transaction.
+
+    A redelivery (same delivery id) stores nothing and is counted as a duplicate.
+    """
+    connector_type, delivery = verified.connector_type, verified.delivery
     batch_id = queries.claim_delivery(
         session,
         kind="webhook",
         source=connector_type,
-        connector_id=connector.id,
-        delivery_id=delivery[:200],
-        event=event[:100] or None,
+        connector_id=verified.connector_id,
+        delivery_id=delivery,
+        event=verified.event[:100] or None,
     )
     if batch_id is None:
         queries.count_duplicate_delivery(
-            session, connector_id=connector.id, delivery_id=delivery[:200]
+            session, connector_id=verified.connector_id, delivery_id=delivery
         )
         return WebhookResult(status="duplicate", delivery=delivery, duplicates=1)
     origin = f"{connector_type} delivery {delivery}"
-    try:
-        parsed = plugin.parse(event, payload)
-    except MalformedPayload as exc:
+    if verified.parsed is None:
         row = {
             "fingerprint": _fingerprint("payload", connector_type, delivery),
             "reason_code": "malformed_payload",
-            "reason": f"{event or 'event'}: {exc}"[:500],
-            "raw": body.decode("utf-8", errors="replace")[:MAX_RAW_CHARS],
+            "reason": verified.malformed or "unreadable payload",
+            "raw": verified.body.decode("utf-8", errors="replace")[:MAX_RAW_CHARS],
         }
         held, _ = hold(
             session,
@@ -515,20 +541,19 @@ def receive_webhook(
             origin=origin,
             batch_id=batch_id,
             now=utcnow(),
-            tenant_id=connector.tenant_id,
+            tenant_id=session.info["tenant_id"],
         )
         queries.update_batch(session, batch_id, events=1, quarantined=held)
         return WebhookResult(
-            status="quarantined", delivery=delivery, quarantined=held, reason=str(exc)
+            status="quarantined", delivery=delivery, quarantined=held, reason=verified.malformed
         )
-    if parsed.ignored:
-        queries.update_batch(
-            session, batch_id, events=1, ignored=1, ignored_reason=parsed.ignored[:200]
-        )
-        return WebhookResult(status="ignored", delivery=delivery, reason=parsed.ignored)
+    if verified.parsed.ignored:
+        reason = verified.parsed.ignored
+        queries.update_batch(session, batch_id, events=1, ignored=1, ignored_reason=reason[:200])
+        return WebhookResult(status="ignored", delivery=delivery, reason=reason)
     summary = ingest(
         session,
-        from_drafts(parsed.signals),
+        from_drafts(verified.parsed.signals),
         source=connector_type,
         origin=origin,
         batch_id=batch_id,

@@ -5,8 +5,9 @@ Each backend takes the fastest path it has, below the ORM (tens of thousands of 
 
 * SQLite: one ``executemany`` of ``INSERT ... ON CONFLICT DO NOTHING`` on the table's unique
   index; stored = the connection's change count.
-* PostgreSQL: ``COPY`` into a temporary staging table, then one statement that claims the keys in
-  ``signal_key`` (``ON CONFLICT DO NOTHING``) and inserts the signals whose key it claimed.
+* PostgreSQL: one statement that claims the keys in ``signal_key`` (``ON CONFLICT DO NOTHING``)
+  and inserts the signals whose key it claimed, reading the rows from arrays (a few rows, as
+  from a webhook) or from a temporary table filled by ``COPY`` (many rows, as from a file).
   Concurrent imports of the same event store it once: the key's primary key decides.
 
 Both then queue the employee-type months they touched in ``aggregate_backlog`` (see
@@ -112,56 +113,70 @@ def _queue_months(session: Session, frame: pl.DataFrame) -> None:
         queued.update(fresh)
 
 
+_INSERT_POSTGRES = """
+WITH fresh AS MATERIALIZED (
+    SELECT nextval('signal_id_seq') AS id, s.* FROM {source}
+), keys AS (
+    INSERT INTO signal_key (tenant_id, source, external_id, signal_id)
+    SELECT %(tenant_id)s, source, external_id, id FROM fresh
+    ON CONFLICT DO NOTHING
+    RETURNING signal_id
+), stored AS (
+    INSERT INTO signal (id, tenant_id, employee_id, source, type, occurred_at, value,
+                        attributes, external_id, batch_id, ingested_at)
+    SELECT f.id, %(tenant_id)s, f.employee_id, f.source, f.type, f.occurred_at, f.value,
+           f.attributes::json, f.external_id, %(batch_id)s, %(now)s
+    FROM fresh f JOIN keys k ON k.signal_id = f.id
+    RETURNING 1
+)
+SELECT count(*) FROM stored
+"""
+#: A few rows (a webhook) come as arrays, in the statement itself.
+_FROM_ARRAYS = _INSERT_POSTGRES.format(
+    source="""unnest(%(employee_id)s::bigint[], %(source)s::text[], %(type)s::text[],
+                %(occurred_at)s::timestamptz[], %(value)s::float8[], %(attributes)s::text[],
+                %(external_id)s::text[])
+         AS s (employee_id, source, type, occurred_at, value, attributes, external_id)"""
+)
+#: Many rows (a file) are copied into a temporary table first: COPY is the fastest way in.
+_FROM_STAGE = _INSERT_POSTGRES.format(source="signal_stage s")
 _STAGE = """
 CREATE TEMPORARY TABLE IF NOT EXISTS signal_stage (
     employee_id bigint, source text, type text, occurred_at timestamptz, value float8,
     attributes text, external_id text
 ) ON COMMIT DROP
 """
-
-_FROM_STAGE = """
-WITH fresh AS MATERIALIZED (
-    SELECT nextval('signal_id_seq') AS id, s.* FROM signal_stage s
-), keys AS (
-    INSERT INTO signal_key (tenant_id, source, external_id, signal_id)
-    SELECT :tenant_id, source, external_id, id FROM fresh
-    ON CONFLICT DO NOTHING
-    RETURNING signal_id
-), stored AS (
-    INSERT INTO signal (id, tenant_id, employee_id, source, type, occurred_at, value,
-                        attributes, external_id, batch_id, ingested_at)
-    SELECT f.id, :tenant_id, f.employee_id, f.source, f.type, f.occurred_at, f.value,
-           f.attributes::json, f.external_id, :batch_id, :now
-    FROM fresh f JOIN keys k ON k.signal_id = f.id
-    RETURNING 1
-)
-SELECT count(*) FROM stored
-"""
+#: From this many rows on, the staged path.
+_MANY = 500
 
 
 def _insert_postgres(session: Session, frame: pl.DataFrame, batch_id: int | None) -> int:
     tenant_id = _tenant(session)
     ensure_partitions(session, frame)
-    session.execute(text(_STAGE))
-    session.execute(text("TRUNCATE signal_stage"))
-    # the planner cannot see inside the CTEs and guesses millions of rows: it would spend more
-    # time compiling the statement (JIT) than running it, and sort on disk
-    session.execute(text("SET LOCAL jit = off"))
-    session.execute(text("SET LOCAL work_mem = '64MB'"))
-    payload = frame.select(STORED_COLUMNS).write_csv(
-        include_header=False, datetime_format="%Y-%m-%dT%H:%M:%S%.6f+00:00"
-    )
+    params: dict[str, Any] = {"tenant_id": tenant_id, "batch_id": batch_id, "now": utcnow()}
     with _driver_connection(session).cursor() as cursor:
-        columns = ", ".join(STORED_COLUMNS)
-        with cursor.copy(f"COPY signal_stage ({columns}) FROM STDIN (FORMAT csv)") as copy:
-            copy.write(payload.encode())
-    stored = session.execute(
-        text(_FROM_STAGE),
-        {"tenant_id": tenant_id, "batch_id": batch_id, "now": utcnow()},
-    ).scalar_one()
+        if frame.height < _MANY:
+            params.update({name: frame.get_column(name).to_list() for name in STORED_COLUMNS})
+            cursor.execute(_FROM_ARRAYS, params)
+        else:
+            cursor.execute(_STAGE)
+            cursor.execute("TRUNCATE signal_stage")
+            # the planner cannot see inside the CTEs and guesses millions of rows: it would
+            # spend longer compiling the statement (JIT) than running it, and sort on disk
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+            payload = frame.select(STORED_COLUMNS).write_csv(
+                include_header=False, datetime_format="%Y-%m-%dT%H:%M:%S%.6f+00:00"
+            )
+            columns = ", ".join(STORED_COLUMNS)
+            with cursor.copy(f"COPY signal_stage ({columns}) FROM STDIN (FORMAT csv)") as copy:
+                copy.write(payload.encode())
+            cursor.execute(_FROM_STAGE, params)
+        row = cursor.fetchone()
+    stored = int(row[0]) if row else 0
     if stored:
         _queue_months(session, frame)
-    return int(stored)
+    return stored
 
 
 def ensure_partitions(session: Session, frame: pl.DataFrame) -> None:
