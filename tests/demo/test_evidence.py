@@ -89,6 +89,7 @@ def test_volume_is_a_realistic_year(signals: list[SignalDraft]) -> None:
         ("lms", "course_completed"),
         ("hrms", "leave_day"),
         ("hrms", "absence_day"),
+        ("hrms", "protected_leave_day"),
         ("recognition", "kudos_given"),
         ("recognition", "kudos_received"),
     }

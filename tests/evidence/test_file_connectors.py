@@ -132,7 +132,7 @@ def test_hrms_leave_marks_protected_leave(tmp_path: Path) -> None:
     )
     signals, rejected = split(list(HrmsCsvConnector().read(write(tmp_path, "hr.csv", text))))
     assert [(s.type, s.value, s.attributes["protected"]) for s in signals] == [
-        ("leave_day", 1.0, True),
+        ("protected_leave_day", 1.0, True),
         ("leave_day", 0.5, False),
         ("absence_day", 1.0, False),
     ]

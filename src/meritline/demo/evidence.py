@@ -33,6 +33,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from meritline.demo.company import DEMO_TODAY, Person
+from meritline.evidence.connectors.hrms import PROTECTED_LEAVE, leave_signal_type
 from meritline.evidence.signals import ExternalAccount, SignalDraft
 
 TIME_ZONES = {
@@ -175,7 +176,6 @@ ANNUAL_LEAVE = {
     "Bangalore": 21,
     "Remote": 22,
 }
-PROTECTED_LEAVE = frozenset({"parental", "maternity", "paternity", "adoption", "medical", "sick"})
 #: (leave type, chance a person takes such a block, working days in it: fewest, most)
 LONG_LEAVE = (("parental", 0.035, 40, 120), ("medical", 0.015, 5, 20))
 SUMMER_BLOCK, WINTER_BLOCK = (5, 10), (3, 6)  # annual leave, working days
@@ -375,7 +375,7 @@ def _leave(
 
     signals = []
     for d, (value, kind) in sorted(off.items()):
-        signal_type = "absence_day" if kind == "unplanned" else "leave_day"
+        signal_type = leave_signal_type("absence" if kind == "unplanned" else "leave", kind)
         signals.append(
             SignalDraft(
                 "hrms",

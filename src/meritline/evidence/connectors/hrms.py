@@ -8,9 +8,10 @@ CSV columns: the person (``employee_id`` or ``email``), ``date``, ``kind`` (``le
     employee_id,date,kind,leave_type,days
     E0042,2026-04-06,leave,parental,1
 
-Protected leave (parental, maternity, paternity, adoption, medical, sick) is marked
-``protected: true`` in the signal's attributes; scoring models exclude it, so it can never
-count against anyone.
+Protected leave (parental, maternity, paternity, adoption, medical, sick), whether filed as
+leave or as absence, becomes a ``protected_leave_day`` signal instead, also marked
+``protected: true``: a type of its own, so no scoring metric can count it against anyone by
+reading ``leave_day`` or ``absence_day``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,16 @@ from meritline.evidence.signals import SignalDraft
 
 PROTECTED_LEAVE = frozenset({"parental", "maternity", "paternity", "adoption", "medical", "sick"})
 KINDS = {"leave": "leave_day", "absence": "absence_day"}
+PROTECTED_TYPE = "protected_leave_day"
+
+
+def leave_signal_type(kind: str, leave_type: str | None) -> str:
+    """The signal type of a day off: protected leave has its own, whatever the kind.
+
+    >>> leave_signal_type("absence", "sick"), leave_signal_type("absence", None)
+    ('protected_leave_day', 'absence_day')
+    """
+    return PROTECTED_TYPE if leave_type in PROTECTED_LEAVE else KINDS[kind]
 
 
 def leave_or_absence(row: dict[str, Any]) -> list[SignalDraft]:
@@ -43,7 +54,8 @@ def leave_or_absence(row: dict[str, Any]) -> list[SignalDraft]:
     leave_type = str(row.get("leave_type") or "").strip().lower() or None
     attributes = {"leave_type": leave_type, "protected": leave_type in PROTECTED_LEAVE}
     key = f"hrms:{who.kind}:{who.value}:{day.date()}:{kind}:{leave_type or ''}"
-    return [SignalDraft("hrms", KINDS[kind], who, day, key, days, attributes)]
+    signal_type = leave_signal_type(kind, leave_type)
+    return [SignalDraft("hrms", signal_type, who, day, key, days, attributes)]
 
 
 class HrmsCsvConnector(CsvFileConnector):

@@ -1,0 +1,1 @@
+"""Scoring: versioned models over thirteen pillars, scoring runs, snapshots, explanations."""
