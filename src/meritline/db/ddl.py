@@ -133,3 +133,30 @@ def monthly_partitioner(table: str, *, role: str) -> None:
     )
     if role:
         op.execute(f'GRANT EXECUTE ON FUNCTION ensure_{table}_partitions(date[]) TO "{role}"')
+
+
+def freeze_columns(table: str, columns: tuple[str, ...]) -> None:
+    """Refuse any UPDATE that changes ``columns`` of ``table`` (the row's other columns may move).
+
+    For versions that must stay what they were (a scoring model's definition once stored).
+    """
+    message = f"{table}: {', '.join(columns)} cannot change; create a new version"
+    if _is_postgres():
+        changed = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in columns)
+        op.execute(
+            f"""
+            CREATE FUNCTION {table}_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF {changed} THEN RAISE EXCEPTION '{message}'; END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER {table}_frozen BEFORE UPDATE ON {table}
+            FOR EACH ROW EXECUTE FUNCTION {table}_frozen();
+            """
+        )
+        return
+    changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in columns)
+    op.execute(
+        f"CREATE TRIGGER {table}_frozen BEFORE UPDATE ON {table} "
+        f"WHEN {changed} BEGIN SELECT RAISE(ABORT, '{message}'); END"
+    )

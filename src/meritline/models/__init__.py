@@ -14,10 +14,18 @@ from meritline.models.evidence import (
 )
 from meritline.models.people import Employee, OrgUnit, ReportingLine, SensitiveAttribute, Tenant
 from meritline.models.reviews import CYCLE_STATUSES, ReviewCycle
+from meritline.models.scoring import (
+    AccessLog,
+    EmployeeProfile,
+    ScoreSnapshot,
+    ScoringModel,
+    ScoringRun,
+)
 
 __all__ = [
     "CYCLE_STATUSES",
     "ROLES",
+    "AccessLog",
     "AggregateBacklog",
     "ApiToken",
     "ApiTokenOrgUnit",
@@ -25,12 +33,16 @@ __all__ = [
     "AuditEvent",
     "Connector",
     "Employee",
+    "EmployeeProfile",
     "ExternalIdentity",
     "IngestBatch",
     "OrgUnit",
     "QuarantinedEvent",
     "ReportingLine",
     "ReviewCycle",
+    "ScoreSnapshot",
+    "ScoringModel",
+    "ScoringRun",
     "SensitiveAttribute",
     "Signal",
     "SignalDaily",
