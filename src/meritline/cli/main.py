@@ -21,6 +21,7 @@ from meritline.evidence.cli import (
 from meritline.people.cli import app as people_app
 from meritline.people.cli import import_app
 from meritline.reviews.cli import app as cycle_app
+from meritline.scoring.cli import model_app, score_app
 from meritline.tenants.cli import app as tenant_app
 
 app = typer.Typer(
@@ -62,6 +63,8 @@ app.add_typer(connectors_app, name="connectors")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(identities_app, name="identities")
 app.add_typer(aggregates_app, name="aggregates")
+app.add_typer(model_app, name="model")
+app.add_typer(score_app, name="score")
 import_app.command("signals")(import_signals)
 
 

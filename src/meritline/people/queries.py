@@ -65,6 +65,30 @@ def employee_by_id(session: Session, employee_id: int) -> Employee | None:
     return session.scalars(select(Employee).where(Employee.id == employee_id)).first()
 
 
+def employees_by_numbers(session: Session, numbers: Sequence[str]) -> dict[str, int]:
+    """Internal ids of the employees with these HRIS ids (absent ones are left out)."""
+    found: dict[str, int] = {}
+    for start in range(0, len(numbers), 900):
+        chunk = numbers[start : start + 900]
+        query = select(Employee.employee_number, Employee.id).where(
+            Employee.employee_number.in_(chunk)
+        )
+        found.update({number: employee_id for number, employee_id in session.execute(query)})
+    return found
+
+
+def employee_numbers(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    """HRIS ids by internal id."""
+    wanted = sorted(ids)
+    found: dict[int, str] = {}
+    for start in range(0, len(wanted), 900):
+        query = select(Employee.id, Employee.employee_number).where(
+            Employee.id.in_(wanted[start : start + 900])
+        )
+        found.update({employee_id: number for employee_id, number in session.execute(query)})
+    return found
+
+
 def all_employees(session: Session) -> dict[str, Employee]:
     """Every employee of the tenant, by HRIS id."""
     return {e.employee_number: e for e in session.scalars(select(Employee))}

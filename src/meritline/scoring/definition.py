@@ -129,6 +129,8 @@ class ScoringModelDefinition(_Strict):
     min_cohort: Annotated[int, Field(ge=2)] = 5
     #: A profile flag: overall score at or above this, with enough confidence.
     high_performer_score: Annotated[float, Field(ge=0, le=100)] = 80.0
+    #: ... and at least this confidence; below it a profile is flagged ``low_confidence``.
+    min_confidence: Annotated[float, Field(ge=0, le=1)] = 0.3
     pillars: tuple[Pillar, ...]
 
     @model_validator(mode="after")
@@ -193,3 +195,42 @@ def load_definition(path: Path) -> ScoringModelDefinition:
 def default_definition() -> ScoringModelDefinition:
     """The model that ships with meritline."""
     return load_definition(DEFAULT_MODEL_PATH)
+
+
+def diff_definitions(
+    old: ScoringModelDefinition, new: ScoringModelDefinition
+) -> list[dict[str, Any]]:
+    """What changed from ``old`` to ``new``: ``{"path", "change", "old", "new"}`` per difference,
+    with pillars and metrics matched by name (``pillars.Quality.metrics.pr_merge_rate.weight``).
+    """
+    return _diff(_keyed(old.model_dump(mode="json")), _keyed(new.model_dump(mode="json")), "")
+
+
+def _keyed(value: Any) -> Any:
+    """Lists of named items (pillars, metrics) as mappings by name, so they diff by name."""
+    if isinstance(value, dict):
+        return {k: _keyed(v) for k, v in value.items()}
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(v, dict) and "name" in v for v in value)
+    ):
+        return {v["name"]: _keyed({k: x for k, x in v.items() if k != "name"}) for v in value}
+    return value
+
+
+def _diff(old: Any, new: Any, path: str) -> list[dict[str, Any]]:
+    if isinstance(old, dict) and isinstance(new, dict):
+        changes = []
+        for key in [*old, *(k for k in new if k not in old)]:
+            where = f"{path}.{key}" if path else str(key)
+            if key not in new:
+                changes.append({"path": where, "change": "removed", "old": old[key], "new": None})
+            elif key not in old:
+                changes.append({"path": where, "change": "added", "old": None, "new": new[key]})
+            else:
+                changes.extend(_diff(old[key], new[key], where))
+        return changes
+    if old == new:
+        return []
+    return [{"path": path, "change": "changed", "old": old, "new": new}]
