@@ -13,6 +13,9 @@ from meritline.demo import company, service
 from meritline.demo.service import EvidenceResult
 from meritline.evidence.aggregates import WINDOW_NAMES
 from meritline.people.cli import print_import_summary
+from meritline.scoring import jobs
+from meritline.scoring import service as scoring
+from meritline.scoring.cli import distribution, print_explanation, print_run
 
 
 def demo(
@@ -39,6 +42,7 @@ def demo(
         "importing people",
         "opening the review cycle",
         "generating twelve months of evidence",
+        "scoring everyone",
     ]
     with Progress(
         SpinnerColumn(),
@@ -74,12 +78,26 @@ def demo(
                 seed=seed,
                 progress=lambda n: progress.advance(signals, n),
             )
+        step("scoring everyone as of the last day of evidence")
+        run = jobs.run_scoring(runtime.operator, as_of=evidence.windows.as_of)
+        with runtime.operator() as (session, subject):
+            scores = scoring.run_scores(session, subject, run_id=run.run_id)
+            example_id = scoring.example_employee(session, subject, run_id=run.run_id)
+            example = (
+                None
+                if example_id is None
+                else scoring.get_explanation(
+                    session, subject, employee_id=example_id, purpose="demo walkthrough"
+                )
+            )
         step("done")
     if as_json:
         emit_json(
             {
                 **result.model_dump(mode="json", exclude={"csv"}),
                 "evidence": evidence.model_dump(mode="json", exclude={"windows"}),
+                "scoring": {**run.model_dump(mode="json"), "distribution": distribution(scores)},
+                "example_explanation": example.model_dump(mode="json") if example else None,
             }
         )
         return
@@ -104,8 +122,15 @@ def demo(
     if save_csv is not None:
         console.print(f"  The HRIS export is in {save_csv}.")
     print_evidence(evidence)
+    console.print()
+    print_run(run, scores)
+    if example is not None:
+        console.print(f"\n[bold]Why is {example.employee_id}'s score what it is?[/]")
+        print_explanation(example)
     console.print(
         "\n[bold]Next[/]\n"
+        "  meritline score explain E0100                      # any employee's explanation\n"
+        "  meritline model show                                # the scoring model\n"
         "  meritline people list --as E0002 --role manager   # what a manager sees\n"
         "  meritline token create --employee E0001 --role admin\n"
         "  meritline serve                                     # API docs at /docs\n"

@@ -20,7 +20,9 @@ Purpose = Annotated[
     str | None,
     Query(max_length=200, description="Why the scores are read (kept in the access log)."),
 ]
-NOT_VISIBLE: dict[int | str, dict[str, Any]] = {404: {"description": "No such employee, not visible to the caller, or no score"}}
+NOT_VISIBLE: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such employee, not visible to the caller, or no score"}
+}
 
 
 @router.get("/{employee_id}/profile", response_model=Profile, responses=NOT_VISIBLE)

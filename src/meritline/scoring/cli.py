@@ -355,8 +355,11 @@ def print_explanation(e: Explanation) -> None:
         + (shown or "no band shown")
         + (f"; this score is {band.position}" if band.position else "")
     )
-    for label, reason in band.suppressed.items():
-        console.print(f"  [dim]{label.upper()} not shown: {reason}[/]")
+    if shown:
+        for label, reason in band.suppressed.items():
+            console.print(f"  [dim]{label.upper()} not shown: {reason}[/]")
+    elif band.suppressed:
+        console.print(f"  [dim]{next(iter(band.suppressed.values()))}[/]")
     console.print("[bold]In words[/]")
     for i, sentence in enumerate(e.narrative, 1):
         console.print(f"  {i}. {sentence.text}", highlight=False)

@@ -328,6 +328,22 @@ def all_profiles(session: Session) -> list[tuple[EmployeeProfile, str]]:
     return [(profile, number) for profile, number in session.execute(query)]
 
 
+def run_scores_by_employee(session: Session, run_id: int) -> list[tuple[str, float, float, str]]:
+    """(HRIS id, score, confidence, cohort) of every scored snapshot of a run."""
+    query = (
+        select(
+            Employee.employee_number,
+            ScoreSnapshot.score,
+            ScoreSnapshot.confidence,
+            ScoreSnapshot.cohort,
+        )
+        .join(Employee, Employee.id == ScoreSnapshot.employee_id)
+        .where(ScoreSnapshot.run_id == run_id, ScoreSnapshot.score.is_not(None))
+        .order_by(Employee.employee_number)
+    )
+    return [(n, float(s or 0), float(c), h) for n, s, c, h in session.execute(query)]
+
+
 def run_distribution(session: Session, run_id: int) -> list[float | None]:
     return list(session.scalars(select(ScoreSnapshot.score).where(ScoreSnapshot.run_id == run_id)))
 

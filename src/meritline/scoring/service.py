@@ -7,6 +7,7 @@ here works inside the one its caller opened.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -501,6 +502,25 @@ def run_scores(session: Session, subject: Subject, *, run_id: int) -> list[float
     """Every score a run wrote (for distributions)."""
     require_role(subject, *READ_ALL_ROLES)
     return queries.run_distribution(session, run_id)
+
+
+def example_employee(session: Session, subject: Subject, *, run_id: int) -> str | None:
+    """Someone whose explanation shows the model at work: among those with the most evidence
+    in the largest cohort, the one whose score is nearest the run's upper quartile.
+    """
+    require_role(subject, *READ_ALL_ROLES)
+    rows = queries.run_scores_by_employee(session, run_id)
+    if not rows:
+        return None
+    sizes = Counter(cohort for *_, cohort in rows)
+    largest = max(sizes.values())
+    best = max(c for _, _, c, cohort in rows if sizes[cohort] == largest)
+    scores = sorted(s for _, s, _, _ in rows)
+    upper = scores[(3 * len(scores)) // 4]
+    candidates = [
+        (abs(s - upper), n) for n, s, c, cohort in rows if c == best and sizes[cohort] == largest
+    ]
+    return min(candidates)[1]
 
 
 # --- reads of scores, each in the access log -------------------------------------------------
