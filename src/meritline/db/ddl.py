@@ -142,7 +142,8 @@ def freeze_columns(table: str, columns: tuple[str, ...]) -> None:
     """
     message = f"{table}: {', '.join(columns)} cannot change; create a new version"
     if _is_postgres():
-        changed = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in columns)
+        # compared as text: json has no equality operator
+        changed = " OR ".join(f"NEW.{c}::text IS DISTINCT FROM OLD.{c}::text" for c in columns)
         op.execute(
             f"""
             CREATE FUNCTION {table}_frozen() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -694,7 +694,8 @@ def _flags(
         flags.append("high_performer")
     if confidence < definition.min_confidence:
         flags.append("low_confidence")
-    if (as_of - person["hire_date"]).days < NEW_JOINER_DAYS:
+    hired = person["hire_date"]
+    if hired is not None and (as_of - hired).days < NEW_JOINER_DAYS:
         flags.append("new_joiner")
     if trend is not None and abs(trend) >= BIG_CHANGE:
         flags.append("big_change")

@@ -142,7 +142,7 @@ def active_people(session: Session, as_of: date, *, cohort: Sequence[str]) -> pl
         )
         .outerjoin(OrgUnit, OrgUnit.id == Employee.org_unit_id)
         .where(
-            Employee.hire_date <= as_of,
+            or_(Employee.hire_date.is_(None), Employee.hire_date <= as_of),
             or_(Employee.termination_date.is_(None), Employee.termination_date >= as_of),
         )
         .order_by(Employee.id)
