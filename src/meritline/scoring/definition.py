@@ -189,6 +189,8 @@ def load_definition(path: Path) -> ScoringModelDefinition:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InvalidInput(f"Cannot read {path}: {exc.strerror}.") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path} is not UTF-8 text; save the model as UTF-8.") from None
     return parse_definition(text, source=path.name)
 
 
