@@ -6,8 +6,8 @@ import csv
 import io
 import json
 from pathlib import Path
-from uuid import uuid4
 from typing import Any
+from uuid import uuid4
 
 import pytest
 import yaml
@@ -381,7 +381,10 @@ def test_the_whole_flow_on_each_backend(cli, migrated, tmp_path: Path) -> None: 
     """Run, explain, export and the access log on the session's database (PostgreSQL too, with
     row-level security), in a tenant of this test's own.
     """
-    env = {"MERITLINE_DATABASE_URL": migrated.url, "MERITLINE_TENANT": f"scoring-cli-{uuid4().hex[:8]}"}
+    env = {
+        "MERITLINE_DATABASE_URL": migrated.url,
+        "MERITLINE_TENANT": f"scoring-cli-{uuid4().hex[:8]}",
+    }
     cli("import", "people", write(tmp_path, "people.csv", GOOD), **env)
     cli("import", "signals", write(tmp_path, "kudos.jsonl", KUDOS), **env)
     cli("aggregates", "refresh", **env)
