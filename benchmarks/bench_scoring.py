@@ -163,11 +163,13 @@ def run(backend: str, pg_url: str | None, args: argparse.Namespace) -> dict[str,
         people_csv = Path(tmp) / "people.csv"
         people_csv.write_text(demo.company.to_csv(people), encoding="utf-8")
         run_cli(target, "import", "people", str(people_csv))
+        target.analyze()
         numbers = [p.employee_id for p in people if p.termination_date is None]
         signals_file = Path(tmp) / "signals.jsonl"
         frame = generate(signals_file, numbers, args.signals, seed=5)
         console.print(f"{backend}: importing {args.signals:,} signals (not timed)...")
         load_seconds, _ = run_cli(target, "import", "signals", str(signals_file))
+        target.analyze()
         refresh_seconds, refresh_mib = run_cli(target, "aggregates", "refresh")
         score_seconds, score_mib = run_cli(target, "score", "run", "--as-of", str(AS_OF))
         floor = floor_seconds(frame, Path(tmp) / "signals.parquet")

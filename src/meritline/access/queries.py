@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from meritline.access.subject import Subject
@@ -96,9 +97,23 @@ def add_token(session: Session, token: ApiToken, org_unit_ids: Sequence[int]) ->
     return token
 
 
-def token_by_hash(session: Session, token_hash: str) -> ApiToken | None:
-    """The token with this hash in the session's tenant."""
-    return session.scalars(select(ApiToken).where(ApiToken.token_hash == token_hash)).first()
+def token_by_hash(session: Session, token_hash: str) -> Row[Any] | None:
+    """The token with this hash in the session's tenant, and its holder's last day: one
+    round trip, as every API request starts with it.
+    """
+    query = (
+        select(
+            ApiToken.id,
+            ApiToken.role,
+            ApiToken.employee_id,
+            ApiToken.expires_at,
+            ApiToken.revoked_at,
+            Employee.termination_date,
+        )
+        .join(Employee, Employee.id == ApiToken.employee_id)
+        .where(ApiToken.token_hash == token_hash)
+    )
+    return session.execute(query).first()
 
 
 def token_org_units(session: Session, token_id: int) -> list[int]:

@@ -147,21 +147,21 @@ def authenticate(session: Session, token: str, *, now: datetime | None = None) -
     tenant_id = tenant_of_token(token)
     digest = hash_token(token)
     stored = queries.token_by_hash(session, digest)  # a lookup by hash leaks no timing
-    if stored is None:
-        raise Unauthorized("Unknown or revoked token.")
     now = now or utcnow()
-    if stored.revoked_at is not None or (stored.expires_at and stored.expires_at <= now):
-        raise Unauthorized("Unknown or revoked token.")
-    employee = people_queries.employee_by_id(session, stored.employee_id)
-    if employee is None or (
-        employee.termination_date is not None and employee.termination_date < now.date()
+    if (
+        stored is None
+        or stored.revoked_at is not None
+        or (stored.expires_at is not None and stored.expires_at <= now)
+        or (stored.termination_date is not None and stored.termination_date < now.date())
     ):
         raise Unauthorized("Unknown or revoked token.")
+    # only an hrbp's view depends on org units
+    units = queries.token_org_units(session, stored.id) if stored.role == "hrbp" else []
     return Subject(
         tenant_id=tenant_id,
         role=stored.role,
         employee_id=stored.employee_id,
-        org_unit_ids=tuple(queries.token_org_units(session, stored.id)),
+        org_unit_ids=tuple(units),
         token_id=stored.id,
     )
 

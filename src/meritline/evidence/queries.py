@@ -325,13 +325,19 @@ def refresh_backlog(session: Session) -> tuple[int, int, int]:
     if not months:
         return 0, 0, 0
     if postgres:
+        # statistics for the planner, and room to sort a large backlog in memory
+        session.execute(text("ANALYZE refresh_keys"))
+        session.execute(text("SET LOCAL work_mem = '256MB'"))
         day = "(s.occurred_at AT TIME ZONE 'UTC')::date"
         start = "k.month::timestamp AT TIME ZONE 'UTC'"
         end = "(k.month + interval '1 month') AT TIME ZONE 'UTC'"
         next_month = "(k.month + interval '1 month')::date"
+        # the month as a join key too, so a hash join matches (employee, type, month) at once
+        same_month = f"AND k.month = date_trunc('month', {day})::date "
     else:
         day, start = "date(s.occurred_at)", "k.month"
         end = next_month = "date(k.month, '+1 month')"
+        same_month = ""
     session.execute(
         text(
             "DELETE FROM signal_daily WHERE tenant_id = :t AND EXISTS (SELECT 1 FROM refresh_keys "  # noqa: S608
@@ -347,7 +353,7 @@ def refresh_backlog(session: Session) -> tuple[int, int, int]:
             # CROSS JOIN: SQLite keeps this order (each key, then the signal index range)
             "FROM refresh_keys k CROSS JOIN signal s WHERE s.tenant_id = :t "
             "AND s.employee_id = k.employee_id AND s.type = k.type "
-            f"AND s.occurred_at >= {start} AND s.occurred_at < {end} "
+            f"AND s.occurred_at >= {start} AND s.occurred_at < {end} {same_month}"
             f"GROUP BY s.employee_id, s.type, {day}"
         ),
         {"t": tenant_id},

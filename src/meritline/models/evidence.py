@@ -16,7 +16,6 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     Float,
-    ForeignKey,
     Index,
     String,
     Text,
@@ -208,17 +207,16 @@ class QuarantinedEvent(TenantScoped, Base):
 
 
 class SignalDaily(TenantScoped, Base):
-    """Count and sum of one employee's signals of one type on one UTC day (the rollup)."""
+    """Count and sum of one employee's signals of one type on one UTC day (the rollup).
+
+    Derived from ``signal`` and rebuilt from it, so without foreign keys of its own: a refresh
+    writes a row per employee, type and day, and a key check per row would only add time.
+    """
 
     __tablename__ = "signal_daily"
-    __table_args__ = (
-        same_tenant_fk("employee_id", "employee", ondelete="CASCADE"),
-        {"info": {"classification": "personal"}},
-    )
+    __table_args__ = {"info": {"classification": "personal"}}
 
-    tenant_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("tenant.id", ondelete="CASCADE"), primary_key=True
-    )
+    tenant_id: Mapped[int] = mapped_column(BigId, primary_key=True)
 
     employee_id: Mapped[int] = mapped_column(BigId, primary_key=True)
     type: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -249,6 +249,18 @@ def get_visible(
     return session.execute(query).first()
 
 
+def visible_employee_id(
+    session: Session, subject: Subject, *, employee_number: str, as_of: date
+) -> int | None:
+    """The internal id of one employee, if ``subject`` may see them: ``get_visible`` without
+    the listing's columns, for reads that need only the id.
+    """
+    query = select(Employee.id).where(
+        Employee.employee_number == employee_number, visibility_filter(subject, as_of)
+    )
+    return session.scalar(query)
+
+
 def manager_chain_edges(session: Session, as_of: date) -> dict[str, str]:
     """Current manager of every employee with one, by HRIS id (for cycle checks)."""
     query = (

@@ -527,12 +527,12 @@ def example_employee(session: Session, subject: Subject, *, run_id: int) -> str 
 
 
 def _visible_employee(session: Session, subject: Subject, employee_id: str) -> int:
-    row = people_queries.get_visible(
+    internal = people_queries.visible_employee_id(
         session, subject, employee_number=employee_id, as_of=utctoday()
     )
-    if row is None:
+    if internal is None:
         raise NotFound(f"No employee {employee_id!r}.")
-    return int(row[0].id)
+    return internal
 
 
 def _log(
