@@ -97,7 +97,7 @@ def add_token(session: Session, token: ApiToken, org_unit_ids: Sequence[int]) ->
     return token
 
 
-def token_by_hash(session: Session, token_hash: str) -> Row[Any] | None:
+def token_by_hash(session: Session, token_hash: str) -> Row[*tuple[Any, ...]] | None:
     """The token with this hash in the session's tenant, and its holder's last day: one
     round trip, as every API request starts with it.
     """
