@@ -32,6 +32,8 @@ import secrets
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -45,9 +47,11 @@ from rich.console import Console
 from rich.table import Table
 
 from meritline.access import service as access
+from meritline.access.subject import Subject
 from meritline.demo import service as demo
 from meritline.scoring import engine
 from meritline.scoring.definition import default_definition
+from meritline.tenants import service as tenants
 
 AS_OF = date(2026, 9, 30)
 TARGET_SECONDS, TARGET_MIB, TARGET_P95_MS = 60.0, 2048, 20.0
@@ -108,52 +112,91 @@ def floor_seconds(frame: pl.DataFrame, parquet: Path) -> float:
     return time.perf_counter() - started
 
 
-async def _load(base_url: str, token: str, numbers: list[str], requests: int) -> list[float]:
-    latencies: list[float] = []
+CLIENTS = 50
+
+
+async def _closed_loop(base_url: str, token: str, numbers: list[str], requests: int) -> float:
+    """Saturation: 50 clients each sending its next read as soon as the last one returns;
+    returns reads per second.
+    """
     queue = [random.choice(numbers) for _ in range(requests)]
-    headers = {"Authorization": f"Bearer {token}"}
+    started = time.perf_counter()
 
-    async def client() -> None:
-        async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30) as http:
-            while queue:
-                number = queue.pop()
-                began = time.perf_counter()
-                response = await http.get(f"/api/v1/employees/{number}/profile")
-                latencies.append((time.perf_counter() - began) * 1000)
-                if response.status_code != 200:
-                    raise SystemExit(f"profile {number}: {response.status_code} {response.text}")
+    async def client(http: httpx.AsyncClient) -> None:
+        while queue:
+            _check(await http.get(f"/api/v1/employees/{queue.pop()}/profile"))
 
-    await asyncio.gather(*(client() for _ in range(50)))
+    async with _clients(base_url, token) as clients:
+        await asyncio.gather(*(client(http) for http in clients))
+    return requests / (time.perf_counter() - started)
+
+
+async def _open_loop(
+    base_url: str, token: str, numbers: list[str], rate: float, seconds: float
+) -> list[float]:
+    """Reads arriving at ``rate`` per second, spread over 50 clients, each read's latency
+    counted from when it was due (so a client held up by a slow answer reports the wait too:
+    no coordinated omission). Sorted latencies in ms.
+    """
+    count = int(rate * seconds)
+    latencies: list[float] = []
+    loop = asyncio.get_running_loop()
+    begin = loop.time() + 0.1
+
+    async def client(http: httpx.AsyncClient, first: int) -> None:
+        for n in range(first, count, CLIENTS):
+            due = begin + n / rate
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            _check(await http.get(f"/api/v1/employees/{random.choice(numbers)}/profile"))
+            latencies.append((loop.time() - due) * 1000)
+
+    async with _clients(base_url, token) as clients:
+        await asyncio.gather(*(client(http, n) for n, http in enumerate(clients)))
     return sorted(latencies)
 
 
-def profile_api(target: FreshDatabase, numbers: list[str], requests: int) -> dict[str, float]:
-    """p50/p95/p99 of profile reads from 50 concurrent clients."""
+@asynccontextmanager
+async def _clients(base_url: str, token: str) -> AsyncIterator[list[httpx.AsyncClient]]:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with AsyncExitStack() as stack:
+        yield [
+            await stack.enter_async_context(
+                httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30)
+            )
+            for _ in range(CLIENTS)
+        ]
+
+
+def _check(response: httpx.Response) -> None:
+    if response.status_code != 200:
+        raise SystemExit(f"{response.url}: {response.status_code} {response.text}")
+
+
+def profile_api(
+    target: FreshDatabase, numbers: list[str], args: argparse.Namespace
+) -> dict[str, object]:
+    """Profile reads from 50 concurrent clients: the saturation throughput, and p50/p95/p99 at
+    each offered rate.
+    """
     secret_key = secrets.token_urlsafe(32)
     database = target.runtime()
     with database.unit_of_work() as session:
-        from meritline.tenants import service as tenants
-
         tenant = tenants.get_tenant(session, slug="bench")
     with database.unit_of_work(tenant.id) as session:
-        from meritline.access.subject import Subject
-
         created = access.create_token(
             session, Subject.operator(tenant.id), employee_number=numbers[0], role="admin"
         )
     database.dispose()
     os.environ["MERITLINE_SECRET_KEY"] = secret_key
-    with server(target, secret_key) as (base_url, _):
-        asyncio.run(_load(base_url, created.token, numbers, 200))  # warm-up
-        started = time.perf_counter()
-        latencies = asyncio.run(_load(base_url, created.token, numbers, requests))
-        seconds = time.perf_counter() - started
-    return {
-        "p50": percentile(latencies, 0.5),
-        "p95": percentile(latencies, 0.95),
-        "p99": percentile(latencies, 0.99),
-        "rps": requests / seconds,
-    }
+    token = created.token
+    rates: dict[float, dict[str, float]] = {}
+    with server(target, secret_key, workers=args.workers) as (base_url, _):
+        asyncio.run(_closed_loop(base_url, token, numbers, 500))  # warm-up: every worker
+        throughput = asyncio.run(_closed_loop(base_url, token, numbers, args.requests))
+        for rate in args.rates:
+            latencies = asyncio.run(_open_loop(base_url, token, numbers, rate, args.seconds))
+            rates[rate] = {q: percentile(latencies, q) for q in (50, 95, 99)}
+    return {"throughput": throughput, "rates": rates}
 
 
 def run(backend: str, pg_url: str | None, args: argparse.Namespace) -> dict[str, object]:
@@ -173,7 +216,7 @@ def run(backend: str, pg_url: str | None, args: argparse.Namespace) -> dict[str,
         refresh_seconds, refresh_mib = run_cli(target, "aggregates", "refresh")
         score_seconds, score_mib = run_cli(target, "score", "run", "--as-of", str(AS_OF))
         floor = floor_seconds(frame, Path(tmp) / "signals.parquet")
-        api = profile_api(target, numbers, args.requests) if args.requests else {}
+        api = profile_api(target, numbers, args) if args.requests else {}
     total = refresh_seconds + score_seconds
     return {
         "backend": backend,
@@ -192,7 +235,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--employees", type=int, default=10_000)
     parser.add_argument("--signals", type=int, default=5_000_000)
-    parser.add_argument("--requests", type=int, default=5_000, help="Profile reads (0: skip).")
+    parser.add_argument(
+        "--requests", type=int, default=5_000, help="Reads for the saturation run (0: no API)."
+    )
+    parser.add_argument(
+        "--rates",
+        type=lambda text: [float(r) for r in text.split(",")],
+        default=[100.0, 200.0, 400.0],
+        help="Offered read rates per second for the latency runs.",
+    )
+    parser.add_argument("--seconds", type=float, default=15.0, help="Length of each latency run.")
+    parser.add_argument("--workers", type=int, default=2, help="API worker processes.")
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--postgres", default=os.environ.get("MERITLINE_TEST_POSTGRES_URL"))
     args = parser.parse_args()
@@ -202,33 +255,48 @@ def main() -> None:
         "refresh s",
         "score s",
         "total s",
-        f"target {TARGET_SECONDS:.0f} s",
         "peak MiB",
+        f"< {TARGET_SECONDS:.0f} s and {TARGET_MIB} MiB",
         "floor s",
         "ratio",
-        "profile p50/p95/p99 ms",
-        f"p95 < {TARGET_P95_MS:.0f}",
         title=f"Scoring: {args.employees:,} employees, {args.signals:,} signals",
     )
     for r in results:
-        latency = (
-            f"{r['p50']:.1f} / {r['p95']:.1f} / {r['p99']:.1f} ({r['rps']:.0f}/s)"
-            if "p95" in r
-            else "-"
-        )
         table.add_row(
             str(r["backend"]),
             f"{r['refresh']:.1f}",
             f"{r['score']:.1f}",
             f"{r['total']:.1f}",
-            "met" if r["total"] < TARGET_SECONDS and r["peak"] < TARGET_MIB else "NOT met",
             str(r["peak"]),
+            "met" if r["total"] < TARGET_SECONDS and r["peak"] < TARGET_MIB else "NOT met",
             f"{r['floor']:.2f}",
             f"{r['ratio']:.0f}x",
-            latency,
-            "-" if "p95" not in r else ("met" if r["p95"] < TARGET_P95_MS else "NOT met"),
         )
     Console().print(table)
+    if not args.requests:
+        return
+    latency = Table(
+        "backend",
+        "saturation reads/s",
+        "offered reads/s",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        f"p95 < {TARGET_P95_MS:.0f} ms",
+        title=f"Profile reads: {CLIENTS} concurrent clients, {args.workers} API workers",
+    )
+    for r in results:
+        for rate, q in r["rates"].items():  # type: ignore[attr-defined]
+            latency.add_row(
+                str(r["backend"]),
+                f"{r['throughput']:.0f}",
+                f"{rate:.0f}",
+                f"{q[50]:.1f}",
+                f"{q[95]:.1f}",
+                f"{q[99]:.1f}",
+                "met" if q[95] < TARGET_P95_MS else "NOT met",
+            )
+    Console().print(latency)
 
 
 if __name__ == "__main__":

@@ -105,24 +105,33 @@ def _serve(sock: socket.socket, target: FreshDatabase, secret_key: str) -> None:
 
 
 @contextmanager
-def server(target: FreshDatabase, secret_key: str) -> Iterator[tuple[str, int]]:
-    """Start the API in a spawned process on a pre-bound loopback socket; yield (URL, pid)."""
+def server(
+    target: FreshDatabase, secret_key: str, *, workers: int = 1
+) -> Iterator[tuple[str, int]]:
+    """Start the API on a pre-bound loopback socket, in ``workers`` spawned processes that all
+    accept on it; yield (URL, pid of the first).
+    """
     sock = socket.socket()
     # accepted connections inherit this; without it each response waits ~40 ms (Nagle)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", 0))
     host, port = sock.getsockname()
     base_url = f"http://{host}:{port}"
-    process = multiprocessing.get_context("spawn").Process(
-        target=_serve, args=(sock, target, secret_key), name="bench-webhooks-server"
-    )
-    process.start()
-    sock.close()  # the child holds its own copy
+    processes = [
+        multiprocessing.get_context("spawn").Process(
+            target=_serve, args=(sock, target, secret_key), name=f"bench-api-{n}"
+        )
+        for n in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    sock.close()  # the children hold their own copies
+    process = processes[0]
     try:
         deadline = time.monotonic() + 60
         while True:
-            if not process.is_alive():
-                raise RuntimeError(f"the server process exited ({process.exitcode})")
+            if not all(p.is_alive() for p in processes):
+                raise RuntimeError(f"a server process exited ({process.exitcode})")
             try:
                 if httpx.get(f"{base_url}/health", timeout=2).status_code == 200:
                     break
@@ -134,11 +143,13 @@ def server(target: FreshDatabase, secret_key: str) -> Iterator[tuple[str, int]]:
         assert process.pid is not None
         yield base_url, process.pid
     finally:
-        process.terminate()
-        process.join(timeout=15)
-        if process.is_alive():
-            process.kill()
-            process.join()
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(timeout=15)
+            if process.is_alive():
+                process.kill()
+                process.join()
 
 
 def cpu_seconds(pid: int) -> float | None:
