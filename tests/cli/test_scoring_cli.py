@@ -171,11 +171,20 @@ def test_activating_a_changed_copy_stores_a_new_version_and_retires_the_old(  # 
     people, tmp_path: Path
 ) -> None:
     first = as_json(people("model", "activate", "default", "--json"))
-    assert first == {"version": "default@1", "created": True, "previous": None}
+    assert first == {
+        "version": "default@1",
+        "created": True,
+        "previous": None,
+        "already_active": False,
+    }
     changed = quality_weight_doubled(tmp_path)
 
     second = as_json(people("model", "activate", changed, "--json"))
-    assert second == {"version": "default@2", "created": True, "previous": "default@1"}
+    assert (second["version"], second["created"], second["previous"]) == (
+        "default@2",
+        True,
+        "default@1",
+    )
     versions = as_json(people("model", "list", "--json"))
     assert [(v["version"], v["status"]) for v in versions] == [
         ("default@1", "retired"),
@@ -184,7 +193,15 @@ def test_activating_a_changed_copy_stores_a_new_version_and_retires_the_old(  # 
     assert versions[0]["retired_at"] is not None and versions[1]["retired_at"] is None
 
     again = as_json(people("model", "activate", changed, "--json"))
-    assert (again["version"], again["created"]) == ("default@2", False)
+    assert again == {
+        "version": "default@2",
+        "created": False,
+        "previous": None,
+        "already_active": True,
+    }
+    assert "already the active model" in " ".join(
+        people("model", "activate", changed).stdout.split()
+    )
     assert as_json(people("model", "list", "--json")) == versions  # nothing new, nothing moved
     assert as_json(people("model", "validate", changed, "--json"))["stored_as"] == "default@2"
 
@@ -196,7 +213,11 @@ def test_activating_a_changed_copy_stores_a_new_version_and_retires_the_old(  # 
 
     # the packaged model is the stored default@1: activating it again stores nothing
     back = as_json(people("model", "activate", "default", "--json"))
-    assert back == {"version": "default@1", "created": False, "previous": "default@2"}
+    assert (back["version"], back["created"], back["previous"]) == (
+        "default@1",
+        False,
+        "default@2",
+    )
     assert len(as_json(people("model", "list", "--json"))) == 2
 
 
@@ -375,6 +396,16 @@ def test_a_failed_run_is_logged_and_resume_picks_it_up(cli, tmp_path: Path) -> N
     fresh = as_json(cli("score", "run", "--as-of", AS_OF, "--json"))
     assert (fresh["status"], fresh["written"]) == ("succeeded", 1)
     assert fresh["run_id"] != run["run_id"]
+    # the failed run is history now: a later run superseded it
+    assert "No unfinished scoring run to resume" in said(cli("score", "run", "--resume", code=2))
+
+
+def test_a_model_file_validates_before_any_tenant_exists(cli) -> None:  # type: ignore[no-untyped-def]
+    checked = as_json(cli("model", "validate", "default", "--json"))
+    assert (checked["name"], checked["stored_as"]) == ("default", None)
+    assert len(checked["pillars"]) == 13
+    assert "not stored yet" in " ".join(cli("model", "validate", "default").stdout.split())
+    assert "No tenant 'default'" in said(cli("model", "list", code=2))
 
 
 def test_the_whole_flow_on_each_backend(cli, migrated, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

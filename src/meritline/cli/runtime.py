@@ -56,6 +56,11 @@ class Runtime:
             self._database = Database.from_settings(self.settings)
         return self._database
 
+    def has_tenant(self) -> bool:
+        """Whether the configured tenant exists yet."""
+        with self.database().unit_of_work(read_only=True) as session:
+            return tenants.find_tenant(session, slug=self.settings.tenant) is not None
+
     @contextmanager
     def operator(
         self, *, create_tenant: bool = False, commit: bool = True, read_only: bool = False

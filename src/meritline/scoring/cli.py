@@ -126,8 +126,12 @@ def validate_model(
 
     Example: meritline model validate my-model.yaml
     """
-    with Runtime.of(ctx).operator(read_only=True) as (session, subject):
-        result = service.validate(session, subject, reference=file)
+    runtime = Runtime.of(ctx)
+    if runtime.has_tenant():
+        with runtime.operator(read_only=True) as (session, subject):
+            result = service.validate(session, subject, reference=file)
+    else:  # nothing can be stored yet: check the file alone
+        result = service.validate_file(file)
     if as_json:
         emit_json(result)
         return
@@ -156,8 +160,11 @@ def activate_model(
     if as_json:
         emit_json(result)
         return
+    if result.already_active:
+        console.print(f"[bold]{result.version}[/] is already the active model; nothing changed.")
+        return
     created = " (stored as a new version)" if result.created else ""
-    before = f"; {result.previous} retired" if result.previous not in (None, result.version) else ""
+    before = f"; {result.previous} retired" if result.previous else ""
     console.print(f"Active model: [bold]{result.version}[/]{created}{before}.")
     console.print("Scores change only at the next `meritline score run`; old snapshots never do.")
 

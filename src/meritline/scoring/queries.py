@@ -95,13 +95,11 @@ def run_by_id(session: Session, run_id: int) -> ScoringRun | None:
 
 
 def unfinished_run(session: Session) -> ScoringRun | None:
-    """The latest run that is still marked running or that failed."""
-    return session.scalars(
-        select(ScoringRun)
-        .where(ScoringRun.status.in_(("running", "failed")))
-        .order_by(ScoringRun.id.desc())
-        .limit(1)
-    ).one_or_none()
+    """The latest run, if it is still marked running or failed (a failed run that a later run
+    superseded is history, not work to resume).
+    """
+    latest = session.scalars(select(ScoringRun).order_by(ScoringRun.id.desc()).limit(1)).first()
+    return latest if latest is not None and latest.status in ("running", "failed") else None
 
 
 def list_runs(

@@ -38,7 +38,8 @@ class ModelActivation(BaseModel):
 
     version: str
     created: bool
-    previous: str | None
+    previous: str | None = Field(description="The version this activation retired, if any.")
+    already_active: bool = False
 
 
 class ModelChange(BaseModel):

@@ -118,15 +118,25 @@ def validate(session: Session, subject: Subject, *, reference: str) -> ModelVali
     """Validate a model file (or the packaged default) and say whether it is stored already."""
     require_role(subject, *MODEL_ROLES)
     definition, _ = _definition(session, reference)
-    digest = content_hash(definition)
-    stored = queries.model_by_hash(session, digest)
+    stored = queries.model_by_hash(session, content_hash(definition))
+    return _validation(definition, stored_as=stored.label if stored else None)
+
+
+def validate_file(reference: str) -> ModelValidation:
+    """Validate a model file (or the packaged default) before any tenant exists."""
+    if reference == PACKAGED:
+        return _validation(default_definition(), stored_as=None)
+    return _validation(load_definition(Path(reference)), stored_as=None)
+
+
+def _validation(definition: ScoringModelDefinition, *, stored_as: str | None) -> ModelValidation:
     return ModelValidation(
         name=definition.name,
-        content_hash=digest,
+        content_hash=content_hash(definition),
         pillars={p.name: p.weight for p in definition.pillars},
         metrics=len(definition.metrics()),
         signal_types=sorted(definition.signal_types()),
-        stored_as=stored.label if stored else None,
+        stored_as=stored_as,
     )
 
 
@@ -172,8 +182,10 @@ def activate(session: Session, subject: Subject, *, reference: str) -> ModelActi
     else:
         model, created = _stored(session, reference), False
     current = queries.active_model(session)
-    if current is not None and current.id == model.id:
-        return ModelActivation(version=model.label, created=created, previous=model.label)
+    if current is not None and current.id == model.id:  # already active: nothing retired
+        return ModelActivation(
+            version=model.label, created=created, previous=None, already_active=True
+        )
     now = utcnow()
     if current is not None:
         current.status, current.retired_at = "retired", now

@@ -48,6 +48,12 @@ def get_tenant(session: Session, *, slug: str) -> TenantRead:
     return TenantRead.model_validate(tenant)
 
 
+def find_tenant(session: Session, *, slug: str) -> TenantRead | None:
+    """The tenant with this slug, or None."""
+    tenant = queries.by_slug(session, slug)
+    return None if tenant is None else TenantRead.model_validate(tenant)
+
+
 def get_or_create_tenant(session: Session, *, slug: str) -> tuple[TenantRead, bool]:
     """The tenant with this slug, created if missing; and whether it was created."""
     tenant = queries.by_slug(session, slug)
