@@ -23,6 +23,7 @@ from meritline.scoring.jobs import run_scoring
 from meritline.scoring.schemas import AccessLogEntry, RunSummary
 from tests.api.conftest import EVERYONE_A, ORG_A, ORG_B, Live
 from tests.fixtures.factories import HEADER, import_lines, person_line
+from tests.fixtures.scoring import EXPLANATION_KEYS, PERCENTILES, PROFILE_KEYS
 
 EMPLOYEES = "/api/v1/employees"
 RESOURCES = ("profile", "explanation")
@@ -35,38 +36,6 @@ HIRED = "2020-01-15"
 KUDOS_FOR_I2 = 6
 #: N1 joins Eng after tenant A's scoring date: visible to M1, but never scored.
 LATE_JOINER = person_line("N1", "M1", "Eng/Platform") + ",2026-10-01"
-
-PROFILE_KEYS = {
-    "employee_id",
-    "as_of",
-    "model_version",
-    "score",
-    "confidence",
-    "trend",
-    "pillars",
-    "flags",
-    "updated_at",
-}
-EXPLANATION_KEYS = {
-    "employee_id",
-    "as_of",
-    "model_version",
-    "fingerprint",
-    "score",
-    "confidence",
-    "reference",
-    "trend",
-    "cohort",
-    "pillars",
-    "pillar_details",
-    "metrics",
-    "top_positive",
-    "top_negative",
-    "missing_evidence",
-    "benchmark",
-    "narrative",
-}
-PERCENTILES = {"p10", "p25", "p50", "p75", "p90", "p95"}
 
 
 @dataclass(frozen=True)

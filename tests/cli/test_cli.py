@@ -135,9 +135,8 @@ def test_an_unreachable_database_is_a_clear_error(cli) -> None:  # type: ignore[
 
 def test_bad_dates_are_user_errors(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = write(tmp_path, "good.csv", GOOD)
-    assert (
-        "is not a date" in cli("import", "people", path, "--effective-date", "soon", code=2).output
-    )
+    bad = cli("import", "people", path, "--effective-date", "soon", code=2).output
+    assert "--effective-date must be a date like 2026-09-30, not 'soon'." in " ".join(bad.split())
     cli("import", "people", path)
     out = cli(
         "cycle", "create", "FY", "--start", "2026-12-31", "--end", "2026-01-01", code=2

@@ -14,6 +14,7 @@ import yaml
 
 from meritline.scoring.definition import DEFAULT_MODEL_PATH, PILLARS, default_definition
 from tests.cli.test_cli import GOOD, write
+from tests.fixtures.scoring import EXPLANATION_KEYS, EXPORT_KEYS, PERCENTILES
 
 AS_OF = "2026-09-30"
 #: E1 alone receives kudos (in 2026, inside every twelve-month window used below).
@@ -30,27 +31,6 @@ KUDOS = "".join(
     + "\n"
     for month in range(3, 9)
 )
-EXPLANATION_KEYS = {
-    "employee_id",
-    "as_of",
-    "model_version",
-    "fingerprint",
-    "score",
-    "confidence",
-    "reference",
-    "trend",
-    "cohort",
-    "pillars",
-    "pillar_details",
-    "metrics",
-    "top_positive",
-    "top_negative",
-    "missing_evidence",
-    "benchmark",
-    "narrative",
-}
-EXPORT_KEYS = {"employee_id", "as_of", "model_version", "score", "confidence", "pillars"}
-PERCENTILES = {"p10", "p25", "p50", "p75", "p90", "p95"}
 
 
 def said(result: Any) -> str:

@@ -6,12 +6,10 @@ import typer
 from rich.table import Table
 
 from meritline.access import service
-from meritline.cli.runtime import Runtime, console, emit_json, err_console
+from meritline.cli.runtime import AS_JSON, Runtime, command_group, console, emit_json, err_console
 from meritline.models import ROLES
 
-app = typer.Typer(
-    rich_markup_mode="markdown", help="Issue, list and revoke API tokens.", no_args_is_help=True
-)
+app = command_group("Issue, list and revoke API tokens.")
 
 
 @app.command("create")
@@ -52,9 +50,7 @@ def create(
 
 
 @app.command("list")
-def list_(
-    ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")
-) -> None:
+def list_(ctx: typer.Context, as_json: bool = AS_JSON) -> None:
     """List tokens (never their secrets)."""
     with Runtime.of(ctx).operator(read_only=True) as (session, subject):
         tokens = service.list_tokens(session, subject)

@@ -6,20 +6,14 @@ import typer
 from rich.table import Table
 
 from meritline.audit import service
-from meritline.cli.runtime import Runtime, console, emit_json
+from meritline.cli.runtime import AS_JSON, Runtime, command_group, console, emit_json
 from meritline.errors import IntegrityViolation
 
-app = typer.Typer(
-    rich_markup_mode="markdown",
-    help="Verify and read the tamper-evident audit log.",
-    no_args_is_help=True,
-)
+app = command_group("Verify and read the tamper-evident audit log.")
 
 
 @app.command("verify")
-def verify(
-    ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")
-) -> None:
+def verify(ctx: typer.Context, as_json: bool = AS_JSON) -> None:
     """Recompute the tenant's hash chain. Exits 1 naming the first broken sequence number
     when any event was edited, deleted, inserted or reordered.
 
@@ -47,7 +41,7 @@ def verify(
 def log(
     ctx: typer.Context,
     limit: int = typer.Option(20, min=1, max=100_000, help="How many events."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = AS_JSON,
 ) -> None:
     """Show the latest audit events, newest first."""
     with Runtime.of(ctx).operator(read_only=True) as (session, subject):

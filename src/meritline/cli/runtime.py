@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import typer
@@ -76,6 +77,25 @@ class Runtime:
             yield session, Subject.operator(tenant.id)
         if created and commit:
             err_console.print(f"Created tenant [bold]{tenant.slug}[/].")
+
+
+#: The ``--json`` flag every listing and report command takes.
+AS_JSON = typer.Option(False, "--json", help="Print JSON.")
+
+
+def command_group(help_text: str) -> typer.Typer:
+    """A ``meritline`` sub-command group (``meritline GROUP COMMAND``)."""
+    return typer.Typer(rich_markup_mode="markdown", help=help_text, no_args_is_help=True)
+
+
+def parse_date(value: str | None, option: str) -> date | None:
+    """A date option (YYYY-MM-DD), or a message naming the option."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{option} must be a date like 2026-09-30, not {value!r}.") from None
 
 
 def emit_json(value: BaseModel | Sequence[BaseModel] | Mapping[str, Any]) -> None:

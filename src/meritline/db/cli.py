@@ -5,14 +5,10 @@ from __future__ import annotations
 import typer
 from sqlalchemy import text
 
-from meritline.cli.runtime import Runtime, console, emit_json, safe_url
+from meritline.cli.runtime import AS_JSON, Runtime, command_group, console, emit_json, safe_url
 from meritline.db.migrate import current_revision, head_revision, owner_engine, upgrade
 
-app = typer.Typer(
-    rich_markup_mode="markdown",
-    help="Create, migrate and inspect the database schema.",
-    no_args_is_help=True,
-)
+app = command_group("Create, migrate and inspect the database schema.")
 
 
 @app.command("upgrade")
@@ -32,9 +28,7 @@ def upgrade_command(ctx: typer.Context) -> None:
 
 
 @app.command("status")
-def status_command(
-    ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")
-) -> None:
+def status_command(ctx: typer.Context, as_json: bool = AS_JSON) -> None:
     """Show the schema revision of the database and the one this code expects."""
     settings = Runtime.of(ctx).settings
     with owner_engine(settings.owner_database_url) as engine, engine.connect() as connection:

@@ -12,33 +12,29 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from meritline.cli.runtime import Runtime, console, emit_json, err_console
+from meritline.cli.runtime import (
+    AS_JSON,
+    Runtime,
+    command_group,
+    console,
+    emit_json,
+    err_console,
+    parse_date,
+)
 from meritline.clock import utctoday
 from meritline.errors import InvalidInput
 from meritline.evidence import aggregates, identities, ingestion
 from meritline.evidence.connectors import file_connectors
 from meritline.evidence.schemas import IngestSummary, WindowRow
 
-connectors_app = typer.Typer(
-    rich_markup_mode="markdown", help="Webhook sources (GitHub, Jira).", no_args_is_help=True
+connectors_app = command_group("Webhook sources (GitHub, Jira).")
+ingest_app = command_group("The state of evidence ingestion: counts, quarantine, retry.")
+identities_app = command_group(
+    "Which work-tool account (GitHub login, Jira accountId, e-mail) is which employee."
 )
-ingest_app = typer.Typer(
-    rich_markup_mode="markdown",
-    help="The state of evidence ingestion: counts, quarantine, retry.",
-    no_args_is_help=True,
+aggregates_app = command_group(
+    "Rolling windows of evidence (7/30/90/365 days, quarter and year to date)."
 )
-identities_app = typer.Typer(
-    rich_markup_mode="markdown",
-    help="Which work-tool account (GitHub login, Jira accountId, e-mail) is which employee.",
-    no_args_is_help=True,
-)
-aggregates_app = typer.Typer(
-    rich_markup_mode="markdown",
-    help="Rolling windows of evidence (7/30/90/365 days, quarter and year to date).",
-    no_args_is_help=True,
-)
-
-AS_JSON = typer.Option(False, "--json", help="Print JSON.")
 
 
 @connectors_app.command("add")
@@ -282,10 +278,7 @@ def show(
     as_json: bool = AS_JSON,
 ) -> None:
     """Totals per employee and signal type over the standard windows, as of a date."""
-    try:
-        day = date.fromisoformat(as_of) if as_of else utctoday()
-    except ValueError:
-        raise InvalidInput(f"--as-of {as_of!r} is not a date (YYYY-MM-DD).") from None
+    day = parse_date(as_of, "--as-of") or utctoday()
     with Runtime.of(ctx).operator(read_only=True) as (session, subject):
         report = aggregates.windows(session, subject, as_of=day, employee_number=employee_id)
     if signal_type:

@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
 from meritline.access import service as access
-from meritline.cli.runtime import Runtime, console, emit_json, err_console
-from meritline.errors import InvalidInput
+from meritline.cli.runtime import (
+    AS_JSON,
+    Runtime,
+    command_group,
+    console,
+    emit_json,
+    err_console,
+    parse_date,
+)
 from meritline.people import importing, service
 from meritline.people.hris_file import read_people_file
 from meritline.people.schemas import EmployeeFilters, ImportSummary
 
-import_app = typer.Typer(
-    rich_markup_mode="markdown", help="Import data from files.", no_args_is_help=True
-)
-app = typer.Typer(
-    rich_markup_mode="markdown",
-    help="Look people up (through the visibility rule).",
-    no_args_is_help=True,
-)
+import_app = command_group("Import data from files.")
+app = command_group("Look people up (through the visibility rule).")
 
 
 @import_app.command("people")
@@ -44,7 +44,7 @@ def import_people(
 
     Example: meritline import people hris-export.csv --dry-run
     """
-    effective = _parse_date(effective_date, "--effective-date")
+    effective = parse_date(effective_date, "--effective-date")
     people = read_people_file(file)
     runtime = Runtime.of(ctx)
     with runtime.operator(create_tenant=True, commit=not dry_run) as (session, subject):
@@ -79,15 +79,6 @@ def print_import_summary(summary: ImportSummary) -> None:
         )
 
 
-def _parse_date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"{option} {value!r} is not a date (YYYY-MM-DD).") from None
-
-
 @app.command("list")
 def list_(
     ctx: typer.Context,
@@ -104,7 +95,7 @@ def list_(
     ),
     role: str = typer.Option("manager", help="Role for --as."),
     org_unit: list[str] = typer.Option([], help="Org unit(s) for --as with --role hrbp."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = AS_JSON,
 ) -> None:
     """List employees. Example: meritline people list --as E0002 --role manager."""
     filters = EmployeeFilters(
@@ -149,7 +140,7 @@ def list_(
 def show(
     ctx: typer.Context,
     employee_id: str = typer.Argument(..., help="The HRIS employee id."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = AS_JSON,
 ) -> None:
     """Show one employee."""
     with Runtime.of(ctx).operator(read_only=True) as (session, subject):

@@ -6,14 +6,12 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from meritline.cli.runtime import Runtime, console, emit_json
+from meritline.cli.runtime import AS_JSON, Runtime, command_group, console, emit_json
 from meritline.errors import InvalidInput
 from meritline.reviews import service
 from meritline.reviews.schemas import ReviewCycleCreate
 
-app = typer.Typer(
-    rich_markup_mode="markdown", help="Create and list review cycles.", no_args_is_help=True
-)
+app = command_group("Create and list review cycles.")
 
 
 @app.command("create")
@@ -22,7 +20,7 @@ def create(
     name: str = typer.Argument(..., help='e.g. "2026 annual review".'),
     start: str = typer.Option(..., help="Period start, YYYY-MM-DD."),
     end: str = typer.Option(..., help="Period end, YYYY-MM-DD."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = AS_JSON,
 ) -> None:
     """Create a review cycle. Example: meritline cycle create "FY2026" --start 2026-01-01
     --end 2026-12-31.
@@ -46,9 +44,7 @@ def create(
 
 
 @app.command("list")
-def list_(
-    ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")
-) -> None:
+def list_(ctx: typer.Context, as_json: bool = AS_JSON) -> None:
     """List review cycles, newest first."""
     with Runtime.of(ctx).operator(read_only=True) as (session, subject):
         cycles = service.list_cycles(session, subject)

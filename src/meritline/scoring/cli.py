@@ -8,40 +8,28 @@ import json
 import statistics
 import sys
 from collections import Counter
-from datetime import date
 from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from meritline.cli.runtime import Runtime, console, emit_json, err_console
+from meritline.cli.runtime import (
+    AS_JSON,
+    Runtime,
+    command_group,
+    console,
+    emit_json,
+    err_console,
+    parse_date,
+)
 from meritline.errors import InvalidInput
 from meritline.scoring import jobs, service
 from meritline.scoring.definition import PILLARS
 from meritline.scoring.schemas import Explanation, ExportRow, RunSummary
 
-model_app = typer.Typer(
-    rich_markup_mode="markdown",
-    help="Scoring models: declarative, versioned, immutable once stored.",
-    no_args_is_help=True,
-)
-score_app = typer.Typer(
-    rich_markup_mode="markdown",
-    help="Score everyone, explain a score, export profiles.",
-    no_args_is_help=True,
-)
-
-AS_JSON = typer.Option(False, "--json", help="Print JSON.")
-
-
-def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"{option} must be a date like 2026-09-30, not {value!r}.") from None
+model_app = command_group("Scoring models: declarative, versioned, immutable once stored.")
+score_app = command_group("Score everyone, explain a score, export profiles.")
 
 
 # --- model -----------------------------------------------------------------------------------
@@ -226,7 +214,7 @@ def run(
     wanted = None if employees is None else [e.strip() for e in employees.split(",") if e.strip()]
     if wanted == []:
         raise InvalidInput("--employees needs at least one employee id.")
-    when = _date(as_of, "--as-of")
+    when = parse_date(as_of, "--as-of")
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -322,7 +310,7 @@ def explain(
             session,
             subject,
             employee_id=employee_id,
-            as_of=_date(as_of, "--as-of"),
+            as_of=parse_date(as_of, "--as-of"),
             purpose=purpose or "CLI explanation",
         )
     if as_json:

@@ -5,14 +5,10 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from meritline.cli.runtime import Runtime, console, emit_json
+from meritline.cli.runtime import AS_JSON, Runtime, command_group, console, emit_json
 from meritline.tenants import service
 
-app = typer.Typer(
-    rich_markup_mode="markdown",
-    help="Create and list tenants (organisations).",
-    no_args_is_help=True,
-)
+app = command_group("Create and list tenants (organisations).")
 
 
 @app.command("create")
@@ -20,7 +16,7 @@ def create(
     ctx: typer.Context,
     slug: str = typer.Argument(..., help="Short id, e.g. acme. Select it with --tenant."),
     name: str | None = typer.Option(None, help="Display name (default: the slug)."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = AS_JSON,
 ) -> None:
     """Create a tenant. Example: meritline tenant create acme --name "Acme Corp"."""
     with Runtime.of(ctx).database().unit_of_work() as session:
@@ -32,9 +28,7 @@ def create(
 
 
 @app.command("list")
-def list_(
-    ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")
-) -> None:
+def list_(ctx: typer.Context, as_json: bool = AS_JSON) -> None:
     """List tenants."""
     with Runtime.of(ctx).database().unit_of_work() as session:
         tenants = service.list_tenants(session)
