@@ -112,7 +112,15 @@ class Signal(TenantScoped, Base):
     __tablename__ = "signal"
     __table_args__ = (
         same_tenant_fk("employee_id", "employee", ondelete="RESTRICT"),
-        Index("ix_signal_employee_type_time", "tenant_id", "employee_id", "type", "occurred_at"),
+        # covering: a window sum per employee and type reads the index alone
+        Index(
+            "ix_signal_employee_type_time",
+            "tenant_id",
+            "employee_id",
+            "type",
+            "occurred_at",
+            "value",
+        ),
         Index(
             "uq_signal_tenant_id_source_external_id",
             "tenant_id",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -21,7 +21,7 @@ from meritline.models import (
     ScoreSnapshot,
     ScoringModel,
     ScoringRun,
-    SignalDaily,
+    Signal,
 )
 
 CHUNK = 900
@@ -157,29 +157,33 @@ def active_people(session: Session, as_of: date, *, cohort: Sequence[str]) -> pl
 def window_evidence(
     session: Session, windows: dict[str, tuple[date, date]], types: dict[str, set[str]]
 ) -> pl.DataFrame:
-    """Per employee, signal type and window: the count and total of the day buckets in it.
+    """Per employee, signal type and window: the count and total of the signals in it.
 
-    One grouped read of ``signal_daily`` over the widest range, with a conditional sum per
-    window; ``types`` names the types each window needs (others are read as zero and dropped).
+    One grouped read of the signals over the widest range, with a conditional sum per window.
+    It reads the covering index ``(tenant, employee, type, occurred_at, value)`` alone, and the
+    signals themselves rather than the daily rollup, so a score never depends on a refresh
+    having run. ``types`` names the types each window needs (others are dropped).
     """
     every_type = sorted(set().union(*types.values()))
-    earliest = min(start for start, _ in windows.values())
-    latest = max(end for _, end in windows.values())
     names = sorted(windows)
-    columns: list[Any] = [SignalDaily.employee_id, SignalDaily.type]
+    bounds = {
+        name: (_midnight(start), _midnight(end + timedelta(days=1)))
+        for name, (start, end) in windows.items()
+    }
+    columns: list[Any] = [Signal.employee_id, Signal.type]
     for name in names:
-        start, end = windows[name]
-        inside = and_(SignalDaily.day >= start, SignalDaily.day <= end)
-        columns.append(func.sum(case((inside, SignalDaily.count), else_=0)))
-        columns.append(func.sum(case((inside, SignalDaily.total), else_=0.0)))
+        start, stop = bounds[name]
+        inside = and_(Signal.occurred_at >= start, Signal.occurred_at < stop)
+        columns.append(func.sum(case((inside, 1), else_=0)))
+        columns.append(func.sum(case((inside, Signal.value), else_=0.0)))
     query: Select[Any] = (
         select(*columns)
         .where(
-            SignalDaily.day >= earliest,
-            SignalDaily.day <= latest,
-            SignalDaily.type.in_(every_type),
+            Signal.occurred_at >= min(start for start, _ in bounds.values()),
+            Signal.occurred_at < max(stop for _, stop in bounds.values()),
+            Signal.type.in_(every_type),
         )
-        .group_by(SignalDaily.employee_id, SignalDaily.type)
+        .group_by(Signal.employee_id, Signal.type)
     )
     schema: dict[str, Any] = {"employee_id": pl.Int64, "type": pl.String}
     for name in names:
@@ -197,6 +201,10 @@ def window_evidence(
         for name in names
     ]
     return pl.concat(parts).sort("employee_id", "type", "window")
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 def previous_scores(session: Session, as_of: date) -> pl.DataFrame:
