@@ -346,18 +346,22 @@ def refresh_backlog(session: Session) -> tuple[int, int, int]:
         ),
         {"t": tenant_id},
     )
-    session.execute(
-        text(
-            "INSERT INTO signal_daily (tenant_id, employee_id, type, day, count, total) "  # noqa: S608
-            f"SELECT :t, s.employee_id, s.type, {day}, count(*), sum(s.value) "
-            # CROSS JOIN: SQLite keeps this order (each key, then the signal index range)
-            "FROM refresh_keys k CROSS JOIN signal s WHERE s.tenant_id = :t "
-            "AND s.employee_id = k.employee_id AND s.type = k.type "
-            f"AND s.occurred_at >= {start} AND s.occurred_at < {end} {same_month}"
-            f"GROUP BY s.employee_id, s.type, {day}"
-        ),
-        {"t": tenant_id},
+    insert = (
+        "INSERT INTO signal_daily (tenant_id, employee_id, type, day, count, total) "  # noqa: S608
+        f"SELECT :t, s.employee_id, s.type, {day}, count(*), sum(s.value) "
+        # CROSS JOIN: SQLite keeps this order (each key, then the signal index range)
+        "FROM refresh_keys k CROSS JOIN signal s WHERE s.tenant_id = :t "
+        "AND s.employee_id = k.employee_id AND s.type = k.type "
+        f"AND s.occurred_at >= {start} AND s.occurred_at < {end} {same_month}"
+        f"GROUP BY s.employee_id, s.type, {day}"
     )
+    if postgres:  # count what was written as it is written
+        counted = (
+            f"WITH written AS ({insert} RETURNING count) SELECT count(*), sum(count) FROM written"  # noqa: S608
+        )
+        buckets, signals = session.execute(text(counted), {"t": tenant_id}).one()
+        return months, int(buckets), int(signals or 0)
+    session.execute(text(insert), {"t": tenant_id})
     buckets, signals = session.execute(
         text(
             "SELECT count(*), coalesce(sum(d.count), 0) FROM refresh_keys k "  # noqa: S608
