@@ -524,7 +524,6 @@ def _assemble(
 ) -> list[EmployeeScore]:
     model_hash, digest = identity
     levels = _levels(definition)
-    metric_meta = {m.name: (p, m) for p, m in definition.metrics()}
     pillar_weights = {p.name: p.weight for p in definition.pillars}
 
     contributions = (
@@ -549,9 +548,7 @@ def _assemble(
             .alias("contribution")
         )
     )
-    metric_rows: dict[int, list[dict[str, Any]]] = {}
-    for row in contributions.sort("employee_id", "metric").iter_rows(named=True):
-        metric_rows.setdefault(row["employee_id"], []).append(row)
+    metric_entries = _metric_entries(definition, contributions)
     pillar_rows: dict[int, dict[str, dict[str, Any]]] = {}
     for row in pillars.iter_rows(named=True):
         pillar_rows.setdefault(row["employee_id"], {})[row["pillar"]] = row
@@ -560,9 +557,8 @@ def _assemble(
     results = []
     for person in joined.iter_rows(named=True):
         employee_id = person["employee_id"]
-        rows = metric_rows.get(employee_id, [])
         prows = pillar_rows.get(employee_id, {})
-        metrics = [_metric_entry(row, metric_meta) for row in rows]
+        metrics = metric_entries.get(employee_id, [])
         pillar_detail = {}
         for name in (p.name for p in definition.pillars):
             prow = prows.get(name)
@@ -646,36 +642,68 @@ def _assemble(
     return results
 
 
-def _metric_entry(row: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
-    pillar, metric = meta[row["metric"]]
-    sufficient = row["sufficient"]
-    return {
-        "metric": metric.name,
-        "pillar": pillar.name,
-        "description": metric.description or metric.name,
-        "value": None if row["value"] is None else round(row["value"], 4),
-        "aggregation": "share" if metric.share_of else metric.aggregation,
-        "signals": list(metric.signals),
-        "share_of": list(metric.share_of) if metric.share_of else None,
-        "window": {
-            "name": metric.window,
-            "start": row["start"].isoformat(),
-            "end": row["end"].isoformat(),
-        },
-        "evidence": row["evidence"],
-        "min_evidence": metric.min_evidence,
-        "status": "scored" if sufficient else "insufficient_evidence",
-        "reason": row["reason"],
-        "normalisation": metric.normalisation.method,
-        "direction": metric.direction,
-        "normalised": None if row["s"] is None else round(row["s"], 4),
-        "cohort_mean": None if row["baseline"] is None else round(row["baseline"], 4),
-        "compared_with": None
-        if row["compared_with"] is None
-        else {"cohort": row["compared_with"], "n": row["compared_n"]},
-        "weight": None if row["effective"] is None else round(row["effective"], 4),
-        "contribution": row["contribution"],
-    }
+def _metric_entries(
+    definition: ScoringModelDefinition, contributions: pl.DataFrame
+) -> dict[int, list[dict[str, Any]]]:
+    """Each employee's metric entries (the explanation's ``metrics``, by metric name), built
+    column-wise and handed to Python once.
+    """
+    lists = pl.List(pl.String)
+    meta = pl.DataFrame(
+        [
+            {
+                "metric": m.name,
+                "description": m.description or m.name,
+                "aggregation": "share" if m.share_of else m.aggregation,
+                "signals": list(m.signals),
+                "share_of": list(m.share_of) if m.share_of else None,
+                "window_name": m.window,
+                "min_evidence": m.min_evidence,
+                "normalisation": m.normalisation.method,
+                "direction": m.direction,
+            }
+            for _, m in definition.metrics()
+        ],
+        schema_overrides={"signals": lists, "share_of": lists},
+    )
+    day = "%Y-%m-%d"
+    entry = pl.struct(
+        "metric",
+        "pillar",
+        "description",
+        pl.col("value").round(4),
+        "aggregation",
+        "signals",
+        "share_of",
+        pl.struct(
+            pl.col("window_name").alias("name"),
+            pl.col("start").dt.to_string(day),
+            pl.col("end").dt.to_string(day),
+        ).alias("window"),
+        "evidence",
+        "min_evidence",
+        pl.when(pl.col("sufficient"))
+        .then(pl.lit("scored"))
+        .otherwise(pl.lit("insufficient_evidence"))
+        .alias("status"),
+        "reason",
+        "normalisation",
+        "direction",
+        pl.col("s").round(4).alias("normalised"),
+        pl.col("baseline").round(4).alias("cohort_mean"),
+        pl.when(pl.col("compared_with").is_not_null())
+        .then(pl.struct(pl.col("compared_with").alias("cohort"), pl.col("compared_n").alias("n")))
+        .alias("compared_with"),
+        pl.col("effective").round(4).alias("weight"),
+        "contribution",
+    )
+    grouped = (
+        contributions.join(meta, on="metric")
+        .sort("employee_id", "metric")
+        .group_by("employee_id", maintain_order=True)
+        .agg(entry.alias("metrics"))
+    )
+    return dict(zip(grouped["employee_id"].to_list(), grouped["metrics"].to_list(), strict=True))
 
 
 def _brief(metric: dict[str, Any]) -> dict[str, Any]:
