@@ -1,4 +1,5 @@
-"""Scoring at Tier M: aggregate refresh, then scoring with explanations; and the profile API.
+"""Scoring at Tier M: the score run (windows from the signals, normalisation, explanations),
+the rollup refresh, and the profile API.
 
 Usage::
 
@@ -8,18 +9,22 @@ Usage::
 Per backend, in a fresh database:
 
 1. Load: the company's people (demo generator, ``meritline import people``) and a year of
-   signals of the model's types (``meritline import signals``, JSON Lines). Not timed here:
+   signals of the model's types (``meritline import signals``, JSON Lines), then on PostgreSQL
+   ``VACUUM ANALYZE`` as autovacuum would (it is off on this machine). Not timed here:
    ``bench_evidence.py`` measures imports.
 2. Timed, each as its own ``meritline`` process (wall time and the process's peak memory,
-   ``VmHWM``): ``aggregates refresh`` (every queued month to day buckets) and ``score run``
-   (windows from the buckets, normalisation, pillars, explanations, snapshots, profiles).
+   ``VmHWM``): ``score run`` (per-employee window sums straight from the signals' covering
+   index, normalisation, pillars, explanations, snapshots, profiles), then ``aggregates
+   refresh`` (the daily rollup behind ``aggregates windows``, which scoring does not read: after
+   a bulk load of a whole year every month of it is queued).
 3. Floor: the same per-employee, per-type, per-window sums done by one Polars group-by over
-   the signals exported to Parquet (what any engine must at least do); the ratio is
-   refresh + scoring over that floor.
+   the signals exported to Parquet (what any engine must at least do).
 4. The profile API: ``GET /api/v1/employees/{id}/profile`` from 50 concurrent clients on
-   loopback for random employees, one uvicorn worker; p50/p95/p99 latency.
+   loopback for random employees, ``--workers`` uvicorn processes. First a saturation run (each
+   client sends its next read when the last returns), then open-loop runs at each ``--rates``
+   (reads due at fixed times, latency counted from when each was due).
 
-Targets (issue 4): refresh + scoring under 60 s and 2 GB; profile p95 under 20 ms.
+Targets (issue 4): signals to explained scores under 60 s and 2 GB; profile p95 under 20 ms.
 """
 
 from __future__ import annotations
@@ -141,17 +146,17 @@ async def _open_loop(
     count = int(rate * seconds)
     latencies: list[float] = []
     loop = asyncio.get_running_loop()
-    begin = loop.time() + 0.1
 
-    async def client(http: httpx.AsyncClient, first: int) -> None:
+    async def client(http: httpx.AsyncClient, first: int, begin: float) -> None:
         for n in range(first, count, CLIENTS):
             due = begin + n / rate
             await asyncio.sleep(max(0.0, due - loop.time()))
             _check(await http.get(f"/api/v1/employees/{random.choice(numbers)}/profile"))
             latencies.append((loop.time() - due) * 1000)
 
-    async with _clients(base_url, token) as clients:
-        await asyncio.gather(*(client(http, n) for n, http in enumerate(clients)))
+    async with _clients(base_url, token) as clients:  # the clock starts once they all exist
+        begin = loop.time() + 0.1
+        await asyncio.gather(*(client(http, n, begin) for n, http in enumerate(clients)))
     return sorted(latencies)
 
 
@@ -213,8 +218,9 @@ def run(backend: str, pg_url: str | None, args: argparse.Namespace) -> dict[str,
         console.print(f"{backend}: importing {args.signals:,} signals (not timed)...")
         load_seconds, _ = run_cli(target, "import", "signals", str(signals_file))
         target.analyze()
-        refresh_seconds, refresh_mib = run_cli(target, "aggregates", "refresh")
+        # scoring first: it reads the signals, not the rollup, so it needs no refresh before it
         score_seconds, score_mib = run_cli(target, "score", "run", "--as-of", str(AS_OF))
+        refresh_seconds, refresh_mib = run_cli(target, "aggregates", "refresh")
         floor = floor_seconds(frame, Path(tmp) / "signals.parquet")
         api = profile_api(target, numbers, args) if args.requests else {}
     total = refresh_seconds + score_seconds
@@ -226,7 +232,6 @@ def run(backend: str, pg_url: str | None, args: argparse.Namespace) -> dict[str,
         "total": total,
         "peak": max(refresh_mib, score_mib),
         "floor": floor,
-        "ratio": total / floor,
         **api,
     }
 
@@ -241,7 +246,7 @@ def main() -> None:
     parser.add_argument(
         "--rates",
         type=lambda text: [float(r) for r in text.split(",")],
-        default=[100.0, 200.0, 400.0],
+        default=[25.0, 50.0, 100.0, 150.0],
         help="Offered read rates per second for the latency runs.",
     )
     parser.add_argument("--seconds", type=float, default=15.0, help="Length of each latency run.")
@@ -252,25 +257,33 @@ def main() -> None:
     results = [run(b, args.postgres, args) for b in args.backends.split(",")]
     table = Table(
         "backend",
+        "score run s",
+        f"< {TARGET_SECONDS:.0f} s",
         "refresh s",
-        "score s",
-        "total s",
+        "refresh + score s",
+        f"< {TARGET_SECONDS:.0f} s",
         "peak MiB",
-        f"< {TARGET_SECONDS:.0f} s and {TARGET_MIB} MiB",
+        f"< {TARGET_MIB} MiB",
         "floor s",
-        "ratio",
+        "score / floor",
         title=f"Scoring: {args.employees:,} employees, {args.signals:,} signals",
     )
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
     for r in results:
         table.add_row(
             str(r["backend"]),
-            f"{r['refresh']:.1f}",
             f"{r['score']:.1f}",
+            verdict(r["score"] < TARGET_SECONDS),
+            f"{r['refresh']:.1f}",
             f"{r['total']:.1f}",
+            verdict(r["total"] < TARGET_SECONDS),
             str(r["peak"]),
-            "met" if r["total"] < TARGET_SECONDS and r["peak"] < TARGET_MIB else "NOT met",
+            verdict(r["peak"] < TARGET_MIB),
             f"{r['floor']:.2f}",
-            f"{r['ratio']:.0f}x",
+            f"{r['score'] / r['floor']:.0f}x",
         )
     Console().print(table)
     if not args.requests:

@@ -32,6 +32,15 @@ class Caller:
         with self.database.unit_of_work(tenant_id, read_only=read_only) as session:
             yield session, access.authenticate(session, self.token)
 
+    @contextmanager
+    def then_write(self, subject: Subject) -> Iterator[Session]:
+        """A short writing transaction after a read-only one, as the subject it authenticated:
+        what a read must leave behind (the access log) without holding a write lock, which
+        SQLite has one of, while the read runs.
+        """
+        with self.database.unit_of_work(subject.tenant_id) as session:
+            yield session
+
 
 def database(request: Request) -> Database:
     """The application's database."""

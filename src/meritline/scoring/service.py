@@ -547,6 +547,14 @@ def _visible_employee(session: Session, subject: Subject, employee_id: str) -> i
     return internal
 
 
+@dataclass(frozen=True)
+class ScoreRead:
+    """A read of one employee's scores, to keep in the access log."""
+
+    employee_id: int
+    resource: str
+
+
 def _log(
     session: Session, subject: Subject, employee_ids: list[int], resource: str, purpose: str | None
 ) -> None:
@@ -567,26 +575,20 @@ def _log(
     )
 
 
+def record_read(
+    session: Session, subject: Subject, read: ScoreRead, *, purpose: str | None = None
+) -> None:
+    """Keep a read of someone's scores in the access log (who, whose, what, when and why)."""
+    _log(session, subject, [read.employee_id], read.resource, purpose)
+
+
 def get_profile(
     session: Session, subject: Subject, *, employee_id: str, purpose: str | None = None
 ) -> Profile:
     """One employee's latest score, through the visibility rule; the read is logged."""
-    internal = _visible_employee(session, subject, employee_id)
-    profile = queries.profile_of(session, internal)
-    if profile is None:
-        raise NotFound(f"No score for {employee_id!r} yet; scores come from `meritline score run`.")
-    _log(session, subject, [internal], "profile", purpose)
-    return Profile(
-        employee_id=employee_id,
-        as_of=profile.as_of,
-        model_version=profile.model_version,
-        score=profile.score,
-        confidence=profile.confidence,
-        trend=profile.trend,
-        pillars=profile.pillars,
-        flags=profile.flags,
-        updated_at=profile.updated_at,
-    )
+    profile, read = read_profile(session, subject, employee_id=employee_id)
+    record_read(session, subject, read, purpose=purpose)
+    return profile
 
 
 def get_explanation(
@@ -597,7 +599,41 @@ def get_explanation(
     as_of: date | None = None,
     purpose: str | None = None,
 ) -> Explanation:
-    """Why one employee's score is what it is (the latest, or the snapshot as of a date)."""
+    """Why one employee's score is what it is (the latest, or the snapshot as of a date); the
+    read is logged.
+    """
+    explanation, read = read_explanation(session, subject, employee_id=employee_id, as_of=as_of)
+    record_read(session, subject, read, purpose=purpose)
+    return explanation
+
+
+def read_profile(
+    session: Session, subject: Subject, *, employee_id: str
+) -> tuple[Profile, ScoreRead]:
+    """One employee's latest score, through the visibility rule, and the read to record: a
+    reader that cannot write in this transaction records it in the next, before answering.
+    """
+    internal = _visible_employee(session, subject, employee_id)
+    profile = queries.profile_of(session, internal)
+    if profile is None:
+        raise NotFound(f"No score for {employee_id!r} yet; scores come from `meritline score run`.")
+    return Profile(
+        employee_id=employee_id,
+        as_of=profile.as_of,
+        model_version=profile.model_version,
+        score=profile.score,
+        confidence=profile.confidence,
+        trend=profile.trend,
+        pillars=profile.pillars,
+        flags=profile.flags,
+        updated_at=profile.updated_at,
+    ), ScoreRead(internal, "profile")
+
+
+def read_explanation(
+    session: Session, subject: Subject, *, employee_id: str, as_of: date | None = None
+) -> tuple[Explanation, ScoreRead]:
+    """Why one employee's score is what it is, and the read to record (see ``read_profile``)."""
     internal = _visible_employee(session, subject, employee_id)
     if as_of is None:
         profile = queries.profile_of(session, internal)
@@ -609,9 +645,8 @@ def get_explanation(
         raise NotFound(
             f"No score for {employee_id!r}{when}; scores come from `meritline score run`."
         )
-    _log(session, subject, [internal], "explanation", purpose)
     detail = snapshot.explanation
-    return Explanation(
+    explanation = Explanation(
         employee_id=employee_id,
         as_of=snapshot.as_of,
         model_version=snapshot.model_version,
@@ -630,6 +665,7 @@ def get_explanation(
         benchmark=detail["benchmark"],
         narrative=detail["narrative"],
     )
+    return explanation, ScoreRead(internal, "explanation")
 
 
 def export(session: Session, subject: Subject, *, purpose: str | None = None) -> list[ExportRow]:
