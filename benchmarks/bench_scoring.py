@@ -285,7 +285,7 @@ def main() -> None:
             f"{r['floor']:.2f}",
             f"{r['score'] / r['floor']:.0f}x",
         )
-    Console().print(table)
+    Console(width=200).print(table)
     if not args.requests:
         return
     latency = Table(
@@ -309,7 +309,7 @@ def main() -> None:
                 f"{q[99]:.1f}",
                 "met" if q[95] < TARGET_P95_MS else "NOT met",
             )
-    Console().print(latency)
+    Console(width=200).print(latency)
 
 
 if __name__ == "__main__":
