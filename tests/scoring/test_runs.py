@@ -21,7 +21,7 @@ from meritline.evidence import aggregates, ingestion
 from meritline.evidence.frames import from_drafts
 from meritline.evidence.signals import ExternalAccount, SignalDraft
 from meritline.models import EmployeeProfile, ScoreSnapshot, ScoringModel
-from meritline.scoring import jobs, service
+from meritline.scoring import engine, jobs, queries, service
 from meritline.scoring.definition import DEFAULT_MODEL_PATH
 from tests.fixtures.factories import import_lines, new_tenant
 
@@ -234,4 +234,35 @@ def test_reads_are_logged_with_their_purpose(db: Database, company: Subject) -> 
         ("export", "administration"),
         ("explanation", "administration"),
         ("profile", "pay review"),
+    ]
+
+
+def test_windows_come_from_the_signals_without_a_refresh_to_the_second(
+    db: Database, company: Subject
+) -> None:
+    """Signals stored after the last refresh count at once; a window is whole UTC days, its
+    first and last second included and the seconds either side left out.
+    """
+    account = ExternalAccount("employee_id", "P01")
+    edges = {
+        "before": datetime(2025, 9, 30, 23, 59, 59, tzinfo=UTC),
+        "first": datetime(2025, 10, 1, 0, 0, 0, tzinfo=UTC),
+        "last": datetime(2026, 9, 30, 23, 59, 59, tzinfo=UTC),
+        "after": datetime(2026, 10, 1, 0, 0, 0, tzinfo=UTC),
+    }
+    window = {"365d": engine.window_bounds("365d", AS_OF)}
+    types = {"365d": {"kudos_received"}}
+    with db.unit_of_work(company.tenant_id) as session:
+        bind_tenant(session, company.tenant_id)
+        assert queries.window_evidence(session, window, types).is_empty()
+        drafts = [
+            SignalDraft("test", "kudos_received", account, at, f"edge-{name}")
+            for name, at in edges.items()
+        ]
+        ingestion.ingest_drafts_batch(
+            session, company, from_drafts(drafts), kind="demo", source="test"
+        )  # no refresh after this
+        evidence = queries.window_evidence(session, window, types)
+    assert evidence.select("type", "window", "count", "total").rows() == [
+        ("kudos_received", "365d", 2, 2.0)
     ]
