@@ -3,12 +3,23 @@
 Each topic lives in a private module and is re-exported here; import from
 ``meritline.stats``, not from the ``_modules``.
 
+Distribution (``_distribution``)
+    :func:`distribution_check` of ratings against a guideline (G-test, or a Monte Carlo
+    p-value when an expected count is under five; KL divergence and Jensen-Shannon distance),
+    :func:`min_testable_n` and :func:`check_guideline`.
+
 Peer bands (``_peer_bands``)
     k-anonymous percentile bands of a cohort's scores: :func:`peer_band` for one
     cohort, :func:`peer_bands` for every cohort of a frame at once, :func:`shown` and
     :func:`min_cohort_size` for the rule that decides which percentiles may be shown.
 """
 
+from meritline.stats._distribution import (
+    DistributionCheck,
+    check_guideline,
+    distribution_check,
+    min_testable_n,
+)
 from meritline.stats._peer_bands import (
     COHORT_TOO_SMALL,
     PERCENTILE_TOO_EXPOSED,
@@ -24,8 +35,12 @@ __all__ = [
     "COHORT_TOO_SMALL",
     "PERCENTILES",
     "PERCENTILE_TOO_EXPOSED",
+    "DistributionCheck",
     "PeerBand",
+    "check_guideline",
+    "distribution_check",
     "min_cohort_size",
+    "min_testable_n",
     "peer_band",
     "peer_bands",
     "shown",
