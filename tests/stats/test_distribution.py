@@ -81,7 +81,7 @@ def test_small_expected_counts_use_a_monte_carlo_p_value_close_to_the_exact_one(
         ratings(counts),
         guideline,
         simulations=40_000,
-        random_state=7,  # type: ignore[arg-type]
+        random_state=7,
     )
     assert check.method == "monte_carlo"
     exact = exact_p([0, 3, 5], [0.2, 0.6, 0.2])
