@@ -8,12 +8,18 @@ Distribution (``_distribution``)
     p-value when an expected count is under five; KL divergence and Jensen-Shannon distance),
     :func:`min_testable_n` and :func:`check_guideline`.
 
+Disparities (``_disparities``)
+    :func:`group_disparities`: per group of each attribute and intersection, mean rating and
+    gap, selection rate and adverse impact ratio (Fisher exact p), controlled gap (OLS),
+    Benjamini-Hochberg q-values, the four-fifths rule and suppression of small groups.
+
 Peer bands (``_peer_bands``)
     k-anonymous percentile bands of a cohort's scores: :func:`peer_band` for one
     cohort, :func:`peer_bands` for every cohort of a frame at once, :func:`shown` and
     :func:`min_cohort_size` for the rule that decides which percentiles may be shown.
 """
 
+from meritline.stats._disparities import GroupFinding, group_disparities
 from meritline.stats._distribution import (
     DistributionCheck,
     check_guideline,
@@ -36,9 +42,11 @@ __all__ = [
     "PERCENTILES",
     "PERCENTILE_TOO_EXPOSED",
     "DistributionCheck",
+    "GroupFinding",
     "PeerBand",
     "check_guideline",
     "distribution_check",
+    "group_disparities",
     "min_cohort_size",
     "min_testable_n",
     "peer_band",
