@@ -13,6 +13,11 @@ Disparities (``_disparities``)
     gap, selection rate and adverse impact ratio (Fisher exact p), controlled gap (OLS),
     Benjamini-Hochberg q-values, the four-fifths rule and suppression of small groups.
 
+Raters (``_raters``)
+    :func:`rater_effects`: leniency and severity as shrunken random intercepts of a mixed model
+    (with intervals, p- and q-values), the share of variance due to raters, and central
+    tendency (Brown-Forsythe); falls back, and says so, when the model cannot be fitted.
+
 Peer bands (``_peer_bands``)
     k-anonymous percentile bands of a cohort's scores: :func:`peer_band` for one
     cohort, :func:`peer_bands` for every cohort of a frame at once, :func:`shown` and
@@ -36,6 +41,7 @@ from meritline.stats._peer_bands import (
     peer_bands,
     shown,
 )
+from meritline.stats._raters import RaterEffect, RaterEffects, rater_effects
 
 __all__ = [
     "COHORT_TOO_SMALL",
@@ -44,6 +50,8 @@ __all__ = [
     "DistributionCheck",
     "GroupFinding",
     "PeerBand",
+    "RaterEffect",
+    "RaterEffects",
     "check_guideline",
     "distribution_check",
     "group_disparities",
@@ -51,5 +59,6 @@ __all__ = [
     "min_testable_n",
     "peer_band",
     "peer_bands",
+    "rater_effects",
     "shown",
 ]
