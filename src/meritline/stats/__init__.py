@@ -3,6 +3,10 @@
 Each topic lives in a private module and is re-exported here; import from
 ``meritline.stats``, not from the ``_modules``.
 
+Agreement (``_agreement``)
+    :func:`agreement` of several ratings of the same people: :func:`icc1` and
+    :func:`krippendorff_alpha` (nominal, ordinal or interval).
+
 Distribution (``_distribution``)
     :func:`distribution_check` of ratings against a guideline (G-test, or a Monte Carlo
     p-value when an expected count is under five; KL divergence and Jensen-Shannon distance),
@@ -24,6 +28,7 @@ Peer bands (``_peer_bands``)
     :func:`min_cohort_size` for the rule that decides which percentiles may be shown.
 """
 
+from meritline.stats._agreement import Agreement, agreement, icc1, krippendorff_alpha
 from meritline.stats._disparities import GroupFinding, group_disparities
 from meritline.stats._distribution import (
     DistributionCheck,
@@ -47,14 +52,18 @@ __all__ = [
     "COHORT_TOO_SMALL",
     "PERCENTILES",
     "PERCENTILE_TOO_EXPOSED",
+    "Agreement",
     "DistributionCheck",
     "GroupFinding",
     "PeerBand",
     "RaterEffect",
     "RaterEffects",
+    "agreement",
     "check_guideline",
     "distribution_check",
     "group_disparities",
+    "icc1",
+    "krippendorff_alpha",
     "min_cohort_size",
     "min_testable_n",
     "peer_band",
