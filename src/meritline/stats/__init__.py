@@ -17,6 +17,10 @@ Disparities (``_disparities``)
     gap, selection rate and adverse impact ratio (Fisher exact p), controlled gap (OLS),
     Benjamini-Hochberg q-values, the four-fifths rule and suppression of small groups.
 
+Individuals (``_individuals``)
+    :func:`rating_mismatches`: ratings far above or below what the evidence supports, within
+    rater, with Benjamini-Hochberg control of false flags.
+
 Raters (``_raters``)
     :func:`rater_effects`: leniency and severity as shrunken random intercepts of a mixed model
     (with intervals, p- and q-values), the share of variance due to raters, and central
@@ -36,6 +40,7 @@ from meritline.stats._distribution import (
     distribution_check,
     min_testable_n,
 )
+from meritline.stats._individuals import Individual, rating_mismatches
 from meritline.stats._peer_bands import (
     COHORT_TOO_SMALL,
     PERCENTILE_TOO_EXPOSED,
@@ -55,6 +60,7 @@ __all__ = [
     "Agreement",
     "DistributionCheck",
     "GroupFinding",
+    "Individual",
     "PeerBand",
     "RaterEffect",
     "RaterEffects",
@@ -69,5 +75,6 @@ __all__ = [
     "peer_band",
     "peer_bands",
     "rater_effects",
+    "rating_mismatches",
     "shown",
 ]
