@@ -1,8 +1,8 @@
 """Scoring routes: one employee's profile and explanation, through the visibility rule.
 
 Each read is written to the access log (who read whose scores, when, and why: the optional
-``purpose`` parameter, or the reader's role's usual reason), committed before the answer is sent;
-the read itself runs in a read-only transaction.
+``purpose`` parameter, or the reader's role's usual reason), committed before the answer is sent
+(see ``Caller.read_then_record``).
 """
 
 from __future__ import annotations
@@ -31,11 +31,10 @@ def get_profile(
     employee_id: str, who: Annotated[Caller, Depends(caller)], purpose: Purpose = None
 ) -> Profile:
     """The employee's latest score, pillars, confidence, trend and flags."""
-    with who.unit_of_work(read_only=True) as (session, subject):
-        profile, read = service.read_profile(session, subject, employee_id=employee_id)
-    with who.then_write(subject) as session:  # logged before anything is answered
-        service.record_read(session, subject, read, purpose=purpose)
-    return profile
+    return who.read_then_record(
+        lambda session, subject: service.read_profile(session, subject, employee_id=employee_id),
+        lambda session, subject, read: service.record_read(session, subject, read, purpose=purpose),
+    )
 
 
 @router.get("/{employee_id}/explanation", response_model=Explanation, responses=NOT_VISIBLE)
@@ -45,8 +44,9 @@ def get_explanation(
     """Why the latest score is what it is: contributions, missing evidence, peer band and a
     narrative whose every sentence names its evidence.
     """
-    with who.unit_of_work(read_only=True) as (session, subject):
-        explanation, read = service.read_explanation(session, subject, employee_id=employee_id)
-    with who.then_write(subject) as session:
-        service.record_read(session, subject, read, purpose=purpose)
-    return explanation
+    return who.read_then_record(
+        lambda session, subject: service.read_explanation(
+            session, subject, employee_id=employee_id
+        ),
+        lambda session, subject, read: service.record_read(session, subject, read, purpose=purpose),
+    )
