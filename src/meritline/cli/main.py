@@ -7,6 +7,7 @@ import typer
 from meritline.access.cli import app as token_app
 from meritline.api.cli import serve
 from meritline.audit.cli import app as audit_app
+from meritline.calibration.cli import analyze_ratings
 from meritline.cli.runtime import ErrorHandlingGroup, Runtime
 from meritline.config import Settings
 from meritline.db.cli import app as db_app
@@ -51,6 +52,7 @@ def root(
 
 
 app.command("demo")(demo)
+app.command("analyze-ratings")(analyze_ratings)
 app.command("serve")(serve)
 app.add_typer(db_app, name="db")
 app.add_typer(tenant_app, name="tenant")
