@@ -14,12 +14,7 @@ import pandas as pd
 
 from meritline import stats
 from meritline.calibration.schemas import (
-    AgreementResult,
     Distribution,
-    GroupItem,
-    IndividualItem,
-    RaterItem,
-    Raters,
     RatingsAnalysis,
     Skipped,
 )
@@ -138,7 +133,9 @@ def _distribution(ratings: pd.Series, options: AnalysisOptions) -> Distribution:
     )
 
 
-def _raters(data: pd.DataFrame, options: AnalysisOptions, skipped: list[Skipped]) -> Raters | None:
+def _raters(
+    data: pd.DataFrame, options: AnalysisOptions, skipped: list[Skipped]
+) -> stats.RaterEffects | None:
     if options.rater is None:
         skipped.append(Skipped(part="raters", reason="No --rater column was given."))
         return None
@@ -155,17 +152,12 @@ def _raters(data: pd.DataFrame, options: AnalysisOptions, skipped: list[Skipped]
         controls=options.controls,
         alpha=options.alpha,
     )
-    return Raters(
-        variance_share=result.variance_share,
-        method=result.method,
-        note=result.note,
-        items=[RaterItem(**vars(item)) for item in result.items],
-    )
+    return result
 
 
 def _groups(
     data: pd.DataFrame, options: AnalysisOptions, skipped: list[Skipped]
-) -> list[GroupItem]:
+) -> list[stats.GroupFinding]:
     if not options.groups:
         skipped.append(Skipped(part="groups", reason="No --group column was given."))
         return []
@@ -179,12 +171,12 @@ def _groups(
         min_group_size=options.min_group_size,
         alpha=options.alpha,
     )
-    return [GroupItem(**vars(f)) for f in findings]
+    return findings
 
 
 def _individuals(
     data: pd.DataFrame, options: AnalysisOptions, skipped: list[Skipped]
-) -> list[IndividualItem]:
+) -> list[stats.Individual]:
     if options.id is None or options.evidence is None:
         skipped.append(
             Skipped(part="individuals", reason="Needs --id and --evidence to compare each rating.")
@@ -201,7 +193,7 @@ def _individuals(
             )
         )
         return []
-    found = stats.rating_mismatches(
+    return stats.rating_mismatches(
         data,
         id=options.id,
         rating=options.rating,
@@ -210,20 +202,15 @@ def _individuals(
         controls=options.controls,
         alpha=options.alpha,
     )
-    return [
-        IndividualItem(id=person.id, flags=list(person.flags), residual=person.residual)
-        for person in found
-    ]
 
 
 def _agreement(
     data: pd.DataFrame, options: AnalysisOptions, skipped: list[Skipped]
-) -> AgreementResult | None:
+) -> stats.Agreement | None:
     if options.id is None or options.rater is None or not data[options.id].duplicated().any():
         skipped.append(Skipped(part="agreement", reason="No one is rated by more than one rater."))
         return None
-    result = stats.agreement(data, ratee=options.id, rating=options.rating)
-    return AgreementResult(**vars(result))
+    return stats.agreement(data, ratee=options.id, rating=options.rating)
 
 
 def _label(value: object) -> str:
