@@ -127,7 +127,9 @@ def group_disparities(
     findings: list[dict[str, Any]] = []
     for name, columns in attributes:
         labelled = data.dropna(subset=columns)
-        label = labelled[columns].astype(str).agg(JOINER.join, axis=1)
+        label = labelled[columns[0]].astype(str)
+        for column in columns[1:]:  # column-wise, not a Python join per row
+            label = label + JOINER + labelled[column].astype(str)
         findings += _attribute(
             labelled.assign(_group=label),
             name,

@@ -151,8 +151,10 @@ def _mixed_model(
         return None
     model = sm.MixedLM(y, design, groups=groups)
     result = None
-    for method in FIT_METHODS:  # keep the best converged fit: an optimiser can stop on the
-        with warnings.catch_warnings():  # boundary (zero rater variance) when it is not best
+    # keep the best converged fit; the next optimiser runs only when the last one failed or
+    # stopped on the boundary (zero rater variance), where one can stop when it is not best
+    for method in FIT_METHODS:
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # judged below by convergence and likelihood
             try:
                 attempt = model.fit(reml=True, method=method)
@@ -161,6 +163,8 @@ def _mixed_model(
         usable = attempt.converged and np.all(np.isfinite(np.asarray(attempt.fe_params)))
         if usable and (result is None or attempt.llf > result.llf):
             result = attempt
+        if result is not None and float(result.cov_re.iloc[0, 0]) > 1e-10 * float(result.scale):
+            break
     if result is None:
         return None
     tau2 = float(result.cov_re.iloc[0, 0])
