@@ -8,7 +8,9 @@ cannot run on this data are skipped and listed with the reason, and the rest sti
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import pandas as pd
 
@@ -19,6 +21,8 @@ from meritline.calibration.schemas import (
     Skipped,
 )
 from meritline.errors import InvalidInput
+
+T = TypeVar("T")
 
 #: Rows shown in a message about bad values.
 SHOWN = 5
@@ -69,14 +73,55 @@ def analyze_ratings(frame: pd.DataFrame, options: AnalysisOptions) -> RatingsAna
     """Run every part that the columns given allow; say what was skipped and why."""
     data = _validated(frame, options)
     skipped: list[Skipped] = []
-    ratings = data[options.rating]
+
+    def part(name: str, blocked: str | None, run: Callable[[], T]) -> T | None:
+        if blocked:
+            skipped.append(Skipped(part=name, reason=blocked))
+            return None
+        return run()
+
+    # the options every model shares: what is rated, what explains it, the flag level
+    shared: dict[str, Any] = {
+        "rating": options.rating,
+        "evidence": options.evidence,
+        "controls": options.controls,
+        "alpha": options.alpha,
+    }
+    # each part below runs only when its check has found these columns given
+    rater, person = options.rater or "", options.id or ""
+    raters = part(
+        "raters",
+        _raters_blocked(data, options),
+        lambda: stats.rater_effects(data, rater=rater, **shared),
+    )
+    groups = part(
+        "groups",
+        None if options.groups else "No --group column was given.",
+        lambda: stats.group_disparities(
+            data,
+            groups=list(options.groups),
+            top=options.top,
+            min_group_size=options.min_group_size,
+            **shared,
+        ),
+    )
+    individuals = part(
+        "individuals",
+        _individuals_blocked(data, options),
+        lambda: stats.rating_mismatches(data, id=person, rater=options.rater, **shared),
+    )
+    agreement = part(
+        "agreement",
+        _agreement_blocked(data, options),
+        lambda: stats.agreement(data, ratee=person, rating=options.rating),
+    )
     return RatingsAnalysis(
         n=len(data),
-        distribution=_distribution(ratings, options),
-        raters=_raters(data, options, skipped),
-        groups=_groups(data, options, skipped),
-        individuals=_individuals(data, options, skipped),
-        agreement=_agreement(data, options, skipped),
+        distribution=_distribution(data[options.rating], options),
+        raters=raters,
+        groups=groups or [],
+        individuals=individuals or [],
+        agreement=agreement,
         skipped=skipped,
     )
 
@@ -133,84 +178,31 @@ def _distribution(ratings: pd.Series, options: AnalysisOptions) -> Distribution:
     )
 
 
-def _raters(
-    data: pd.DataFrame, options: AnalysisOptions, skipped: list[Skipped]
-) -> stats.RaterEffects | None:
+def _raters_blocked(data: pd.DataFrame, options: AnalysisOptions) -> str | None:
     if options.rater is None:
-        skipped.append(Skipped(part="raters", reason="No --rater column was given."))
-        return None
+        return "No --rater column was given."
     if len(data) < 3:
-        skipped.append(
-            Skipped(part="raters", reason=f"{len(data)} rating(s): too few for a model.")
-        )
-        return None
-    result = stats.rater_effects(
-        data,
-        rating=options.rating,
-        rater=options.rater,
-        evidence=options.evidence,
-        controls=options.controls,
-        alpha=options.alpha,
-    )
-    return result
+        return f"{len(data)} rating(s): too few for a model."
+    return None
 
 
-def _groups(
-    data: pd.DataFrame, options: AnalysisOptions, skipped: list[Skipped]
-) -> list[stats.GroupFinding]:
-    if not options.groups:
-        skipped.append(Skipped(part="groups", reason="No --group column was given."))
-        return []
-    findings = stats.group_disparities(
-        data,
-        rating=options.rating,
-        groups=list(options.groups),
-        evidence=options.evidence,
-        controls=options.controls,
-        top=options.top,
-        min_group_size=options.min_group_size,
-        alpha=options.alpha,
-    )
-    return findings
-
-
-def _individuals(
-    data: pd.DataFrame, options: AnalysisOptions, skipped: list[Skipped]
-) -> list[stats.Individual]:
+def _individuals_blocked(data: pd.DataFrame, options: AnalysisOptions) -> str | None:
     if options.id is None or options.evidence is None:
-        skipped.append(
-            Skipped(part="individuals", reason="Needs --id and --evidence to compare each rating.")
-        )
-        return []
+        return "Needs --id and --evidence to compare each rating."
     slopes = 1 + len(options.controls)
     raters = data[options.rater].nunique() if options.rater else 1
     if len(data) <= slopes + raters + 1:
-        skipped.append(
-            Skipped(
-                part="individuals",
-                reason=f"{len(data)} rating(s) are too few to fit {slopes} slope(s) and "
-                f"{raters} rater level(s).",
-            )
+        return (
+            f"{len(data)} rating(s) are too few to fit {slopes} slope(s) and "
+            f"{raters} rater level(s)."
         )
-        return []
-    return stats.rating_mismatches(
-        data,
-        id=options.id,
-        rating=options.rating,
-        evidence=options.evidence,
-        rater=options.rater,
-        controls=options.controls,
-        alpha=options.alpha,
-    )
+    return None
 
 
-def _agreement(
-    data: pd.DataFrame, options: AnalysisOptions, skipped: list[Skipped]
-) -> stats.Agreement | None:
+def _agreement_blocked(data: pd.DataFrame, options: AnalysisOptions) -> str | None:
     if options.id is None or options.rater is None or not data[options.id].duplicated().any():
-        skipped.append(Skipped(part="agreement", reason="No one is rated by more than one rater."))
-        return None
-    return stats.agreement(data, ratee=options.id, rating=options.rating)
+        return "No one is rated by more than one rater."
+    return None
 
 
 def _label(value: object) -> str:
