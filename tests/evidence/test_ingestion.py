@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from meritline.access.subject import Subject
 from meritline.db.session import Database
@@ -18,7 +19,7 @@ from meritline.errors import InvalidInput
 from meritline.evidence import aggregates, identities, ingestion, queries
 from meritline.evidence.frames import from_drafts
 from meritline.evidence.signals import ExternalAccount, SignalDraft
-from meritline.models import SignalDaily
+from meritline.models import AggregateBacklog, SignalDaily
 from tests.fixtures.factories import import_lines, new_tenant, person_line
 
 
@@ -210,8 +211,12 @@ def _random_drafts(rng: random.Random, n: int, start: int) -> list[SignalDraft]:
 
 def _daily(db: Database, tenant_id: int) -> set[tuple[int, str, date, int, float]]:
     with db.unit_of_work(tenant_id, read_only=True) as session:
-        rows = session.scalars(select(SignalDaily)).all()
-        return {(r.employee_id, r.type, r.day, r.count, r.total) for r in rows}
+        return _daily_rows(session)
+
+
+def _daily_rows(session: Session) -> set[tuple[int, str, date, int, float]]:
+    rows = session.scalars(select(SignalDaily)).all()
+    return {(r.employee_id, r.type, r.day, r.count, r.total) for r in rows}
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -226,7 +231,19 @@ def test_incremental_refresh_equals_a_full_recompute_with_late_signals(
         with db.unit_of_work(acme.tenant_id) as session:
             ingestion.ingest(session, from_drafts(drafts), source="g", origin="g", batch_id=None)
             if rng.random() < 0.75:
-                aggregates.refresh(session, acme)
+                queued = {
+                    (b.employee_id, b.type, b.month)
+                    for b in session.scalars(select(AggregateBacklog))
+                }
+                done = aggregates.refresh(session, acme)
+                # what the refresh reports is what it wrote: the day buckets of those months
+                written = [
+                    n
+                    for e, t, day, n, _ in _daily_rows(session)
+                    if (e, t, day.replace(day=1)) in queued
+                ]
+                assert (done.months, done.buckets) == (len(queued), len(written))
+                assert done.signals == sum(written)
     with db.unit_of_work(acme.tenant_id) as session:
         last = aggregates.refresh(session, acme)
         assert last.backlog_left == 0

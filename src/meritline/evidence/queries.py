@@ -369,14 +369,17 @@ def refresh_backlog(session: Session) -> tuple[int, int, int]:
         )
         buckets, signals = session.execute(text(counted), {"t": tenant_id}).one()
         return months, int(buckets), int(signals or 0)
+    # SQLite gives an inserted row the rowid after the table's largest (this transaction holds
+    # the one write lock), so the rows just written are those above it: counted in one range
+    # read rather than by joining the keys to the rollup again (12 s for a year of 5M signals)
+    before = session.scalar(text("SELECT coalesce(max(rowid), 0) FROM signal_daily"))
     session.execute(text(insert), {"t": tenant_id})
     buckets, signals = session.execute(
         text(
-            "SELECT count(*), coalesce(sum(d.count), 0) FROM refresh_keys k "  # noqa: S608
-            "JOIN signal_daily d ON d.tenant_id = :t AND d.employee_id = k.employee_id "
-            f"AND d.type = k.type AND d.day >= k.month AND d.day < {next_month}"
+            "SELECT count(*), coalesce(sum(count), 0) FROM signal_daily "
+            "WHERE rowid > :before AND tenant_id = :t"
         ),
-        {"t": tenant_id},
+        {"t": tenant_id, "before": before},
     ).one()
     return months, int(buckets), int(signals)
 
