@@ -179,3 +179,49 @@ def test_bad_input_gets_a_clear_message_and_exit_2(  # type: ignore[no-untyped-d
 def test_a_missing_file_is_named(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
     result = analyse(cli, str(tmp_path / "nope.csv"), code=2)
     assert "No file" in result.output
+
+
+def test_html_writes_the_committee_report_and_prints_the_summary(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "report.html"
+    result = analyse(cli, export(tmp_path), *FULL, "--html", str(out))
+    said = " ".join(result.stdout.split())
+    assert f"Report written to {out}" in said
+    assert "600 ratings" in said and "M03" in said  # the usual summary as well
+    page = out.read_text(encoding="utf-8")
+    assert (
+        page.startswith("<!DOCTYPE html>")
+        and "<title>Ratings calibration report: ratings.csv" in page
+    )
+    assert "http://" not in page and "https://" not in page and "<script" not in page
+    forest = page.split('class="chart forest-plot"', 1)[1].split("</figure>", 1)[0]
+    assert 'class="row lenient" data-key="M03"' in forest
+    assert 'data-id="E0017"' in page and "Rated higher than the evidence supports" in page
+    assert 'data-group="Female"' in page
+    assert "meritline analyze-ratings ratings.csv --rating rating --id employee_id" in page
+
+
+def test_html_takes_a_title(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "report.html"
+    analyse(cli, export(tmp_path), "--html", str(out), "--title", "Q3 & Q4 calibration")
+    assert "<h1>Q3 &amp; Q4 calibration</h1>" in out.read_text(encoding="utf-8")
+
+
+def test_html_and_json_together_are_refused(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "report.html"
+    result = analyse(cli, export(tmp_path), "--json", "--html", str(out), code=2)
+    said = " ".join(result.output.split())
+    assert "--html and --json cannot be used together" in said
+    assert "Traceback" not in result.output and not out.exists()
+
+
+@pytest.mark.parametrize("where", ["missing/report.html", "."])
+def test_html_into_a_missing_directory_or_onto_a_directory_is_refused(  # type: ignore[no-untyped-def]
+    cli, tmp_path, where: str
+) -> None:
+    target = tmp_path / where
+    result = analyse(cli, export(tmp_path), "--html", str(target), code=2)
+    said = " ".join(result.output.split())
+    message = "does not exist; create it first" if where != "." else "is a directory"
+    assert message in said, said
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "missing").exists()

@@ -77,6 +77,22 @@ def test_a_small_group_is_suppressed_with_the_next_smallest_so_subtraction_revea
     assert not sites["large"].suppressed and sites["large"].n == 20
 
 
+def test_changes_to_reverse_stops_where_the_rates_meet() -> None:
+    """52 of 290 against 103 of 303 selected: 25 more selections end significance, not 238."""
+    frame = pd.DataFrame(
+        {
+            "top": [1] * 52 + [0] * 238 + [1] * 103 + [0] * 200,
+            "gender": ["F"] * 290 + ["M"] * 303,
+        }
+    )
+    women = by_group(group_disparities(frame, rating="top", groups=["gender"], top=1), "gender")[
+        "F"
+    ]
+    assert women.changes_to_reverse == 25
+    assert scipy_stats.fisher_exact([[52 + 24, 290 - 76], [103, 200]]).pvalue < 0.05
+    assert scipy_stats.fisher_exact([[52 + 25, 290 - 77], [103, 200]]).pvalue >= 0.05
+
+
 def test_intersections_are_analysed_and_suppressed_on_their_own() -> None:
     rng = np.random.default_rng(1)
     frame = pd.DataFrame(

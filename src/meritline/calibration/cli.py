@@ -8,7 +8,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from meritline.calibration import service
+from meritline.calibration import report, service
 from meritline.calibration.schemas import RatingsAnalysis
 from meritline.cli.runtime import AS_JSON, console, emit_json, err_console
 from meritline.errors import InvalidInput
@@ -37,13 +37,28 @@ def analyze_ratings(
     min_group_size: int = typer.Option(5, min=2, help="Smaller groups are suppressed."),
     alpha: float = typer.Option(0.05, min=0.0001, max=0.5, help="False discovery rate for flags."),
     as_json: bool = AS_JSON,
+    html: Path | None = typer.Option(
+        None,
+        "--html",
+        help="Write the committee report to this HTML file (one self-contained page).",
+        metavar="OUT.html",
+        dir_okay=False,
+    ),
+    title: str | None = typer.Option(
+        None, help="Title of the HTML report; default: 'Ratings calibration report: FILE'."
+    ),
 ) -> None:
     """Where do ratings look wrong? Distribution against a guideline, rater leniency and
     severity, group disparities and ratings the evidence does not support.
 
     Example: meritline analyze-ratings ratings.csv --rating rating --id employee_id
     --rater manager_id --evidence score --group gender --guideline "1:0.1,2:0.2,3:0.4,4:0.2,5:0.1"
+    --html report.html
     """
+    if html is not None and as_json:
+        raise InvalidInput("--html and --json cannot be used together: choose one.")
+    if html is not None:
+        _check_writable(html)
     options = service.AnalysisOptions(
         rating=rating,
         id=id_column,
@@ -60,7 +75,36 @@ def analyze_ratings(
     if as_json:
         emit_json(result)
         return
+    if html is not None:
+        page = report.render_html(
+            result,
+            title=title or f"Ratings calibration report: {file.name}",
+            source=file.name,
+            options=options,
+        )
+        _write(html, page)
     _print(result)
+    if html is not None:
+        console.print(f"Report written to {html}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse an --html path that cannot be written, before the analysis runs."""
+    if path.is_dir():
+        raise InvalidInput(f"--html {path} is a directory; give a file name such as report.html.")
+    parent = path.parent
+    if not parent.is_dir():
+        raise InvalidInput(
+            f"--html: the directory {str(parent)!r} does not exist; create it first or choose "
+            "another path."
+        )
+
+
+def _write(path: Path, page: str) -> None:
+    try:
+        path.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"Cannot write --html {path}: {exc.strerror or exc}.") from None
 
 
 def _read(path: Path) -> pd.DataFrame:

@@ -33,7 +33,7 @@ Peer bands (``_peer_bands``)
 """
 
 from meritline.stats._agreement import Agreement, agreement, icc1, krippendorff_alpha
-from meritline.stats._disparities import GroupFinding, group_disparities
+from meritline.stats._disparities import FOUR_FIFTHS, GroupFinding, group_disparities
 from meritline.stats._distribution import (
     DistributionCheck,
     check_guideline,
@@ -55,6 +55,7 @@ from meritline.stats._raters import RaterEffect, RaterEffects, rater_effects
 
 __all__ = [
     "COHORT_TOO_SMALL",
+    "FOUR_FIFTHS",
     "PERCENTILES",
     "PERCENTILE_TOO_EXPOSED",
     "Agreement",

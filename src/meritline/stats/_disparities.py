@@ -275,10 +275,14 @@ def _fisher(hits: int, size: int, ref_hits: int, ref_size: int) -> float:
 def _changes_to_reverse(hits: int, size: int, ref_hits: int, ref_size: int, alpha: float) -> int:
     """Count the fewest outcomes that, changed toward the reference, end significance.
 
-    A bisection: the p-value rises as the two rates meet.
+    A bisection over the changes that bring the group's rate up (or down) to the reference's:
+    the p-value rises as the two rates meet, and falls again past them, so the search stops
+    where they meet.
     """
     step = 1 if hits / size < ref_hits / ref_size else -1
-    room = size - hits if step == 1 else hits
+    meet = ref_hits / ref_size * size  # the group's count at the reference's rate
+    room = math.ceil(meet) - hits if step == 1 else hits - math.floor(meet)
+    room = max(1, min(room, size - hits if step == 1 else hits))
     low, high = 1, room
     if _fisher(hits + step * high, size, ref_hits, ref_size) < alpha:
         return room
