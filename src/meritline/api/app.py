@@ -14,6 +14,7 @@ from meritline.db.migrate import database_revision, head_revision
 from meritline.db.session import Database
 from meritline.evidence.api import router as webhook_router
 from meritline.people.api import router as people_router
+from meritline.reviews.api import router as reviews_router
 from meritline.scoring.api import router as scoring_router
 
 
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     api = APIRouter(prefix="/api/v1")
     api.include_router(people_router)
     api.include_router(scoring_router)
+    api.include_router(reviews_router)
     app.include_router(api)
     app.include_router(webhook_router)
     return app

@@ -22,6 +22,7 @@ from meritline.evidence.cli import (
 from meritline.people.cli import app as people_app
 from meritline.people.cli import import_app
 from meritline.reviews.cli import app as cycle_app
+from meritline.reviews.cli import feedback_app, review_app
 from meritline.scoring.cli import model_app, score_app
 from meritline.tenants.cli import app as tenant_app
 
@@ -61,6 +62,8 @@ app.add_typer(people_app, name="people")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(cycle_app, name="cycle")
+app.add_typer(review_app, name="review")
+app.add_typer(feedback_app, name="feedback")
 app.add_typer(connectors_app, name="connectors")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(identities_app, name="identities")

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
+from meritline.access import service as access
 from meritline.access.subject import Subject
 from meritline.config import Settings
 from meritline.db.migrate import ensure_schema
@@ -78,6 +79,40 @@ class Runtime:
         if created and commit:
             err_console.print(f"Created tenant [bold]{tenant.slug}[/].")
 
+    @contextmanager
+    def acting(
+        self,
+        acting_as: ActingAs,
+        *,
+        read_only: bool = False,
+    ) -> Iterator[tuple[Session, Subject]]:
+        """The operator's unit of work, acting as an employee in a role when ``--as`` is given
+        (the CLI's way to do what that person would do through the API).
+        """
+        with self.operator(read_only=read_only) as (session, subject):
+            if acting_as.employee is not None:
+                subject = access.act_as(
+                    session,
+                    subject,
+                    employee_number=acting_as.employee,
+                    role=acting_as.role,
+                    org_unit_paths=list(acting_as.org_units) or None,
+                )
+            yield session, subject
+
+
+@dataclass(frozen=True)
+class ActingAs:
+    """Who a command acts as: ``--as EMPLOYEE --role ROLE [--org-unit PATH]``."""
+
+    employee: str | None = None
+    role: str = "manager"
+    org_units: tuple[str, ...] = ()
+
+
+AS_EMPLOYEE = typer.Option(None, "--as", help="Act as this employee (with --role).")
+AS_ROLE = typer.Option("manager", "--role", help="The role --as acts in.")
+AS_ORG_UNIT = typer.Option([], "--org-unit", help="Org unit(s) for --role hrbp.")
 
 #: The ``--json`` flag every listing and report command takes.
 AS_JSON = typer.Option(False, "--json", help="Print JSON.")

@@ -13,7 +13,13 @@ from meritline.models.evidence import (
     SignalKey,
 )
 from meritline.models.people import Employee, OrgUnit, ReportingLine, SensitiveAttribute, Tenant
-from meritline.models.reviews import CYCLE_STATUSES, ReviewCycle
+from meritline.models.reviews import (
+    CYCLE_STATUSES,
+    CycleTransition,
+    PeerFeedback,
+    Review,
+    ReviewCycle,
+)
 from meritline.models.scoring import (
     AccessLog,
     EmployeeProfile,
@@ -32,13 +38,16 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "Connector",
+    "CycleTransition",
     "Employee",
     "EmployeeProfile",
     "ExternalIdentity",
     "IngestBatch",
     "OrgUnit",
+    "PeerFeedback",
     "QuarantinedEvent",
     "ReportingLine",
+    "Review",
     "ReviewCycle",
     "ScoreSnapshot",
     "ScoringModel",

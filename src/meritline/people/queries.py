@@ -261,6 +261,11 @@ def visible_employee_id(
     return session.scalar(query)
 
 
+def visible_ids(session: Session, subject: Subject, *, as_of: date) -> set[int]:
+    """The internal ids of every employee ``subject`` may see."""
+    return set(session.scalars(select(Employee.id).where(visibility_filter(subject, as_of))))
+
+
 def manager_chain_edges(session: Session, as_of: date) -> dict[str, str]:
     """Current manager of every employee with one, by HRIS id (for cycle checks)."""
     query = (
