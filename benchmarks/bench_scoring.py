@@ -295,7 +295,7 @@ def main() -> None:
     parser.add_argument(
         "--rates",
         type=lambda text: [float(r) for r in text.split(",")],
-        default=[25.0, 50.0, 100.0, 150.0],
+        default=[25.0, 50.0, 100.0, 150.0, 200.0],
         help="Offered read rates per second for the latency runs.",
     )
     parser.add_argument("--seconds", type=float, default=15.0, help="Length of each latency run.")
@@ -303,7 +303,10 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--postgres", default=os.environ.get("MERITLINE_TEST_POSTGRES_URL"))
     args = parser.parse_args()
-    results = [run(b, args.postgres, args) for b in args.backends.split(",")]
+    backends = args.backends.split(",")
+    if "postgres" in backends and not args.postgres:  # say so before an hour of SQLite work
+        parser.error("PostgreSQL needs --postgres URL (or MERITLINE_TEST_POSTGRES_URL)")
+    results = [run(b, args.postgres, args) for b in backends]
     table = Table(
         "backend",
         "score run s",
