@@ -1,8 +1,9 @@
 """The visibility rule: the list filter, the single-item check and an independent oracle agree.
 
 An employee sees themself; a manager sees direct and indirect reports as of a date; an hrbp sees
-the subtrees of their org units; admin, people_analyst and legal see the whole tenant; a
-calibrator sees only themself (for now).
+the subtrees of their org units; admin, people_analyst, legal and compensation see the whole
+tenant; a calibrator sees themself and the populations of the open calibration sessions they sit
+on (none here: ``tests/calibration/test_sessions.py`` covers sessions).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ D2 = date(2025, 6, 1)  # the reorg
 AS_OF = (D1 - timedelta(days=1), D1, date(2025, 3, 15), D2, D2 + timedelta(days=30))
 #: A small fixed org tree; "A/E" is a sibling of "A/B", "D" a second root.
 TREE = ("A", "A/B", "A/B/C", "A/E", "D")
-TENANT_WIDE = {"admin", "people_analyst", "legal"}
+TENANT_WIDE = {"admin", "people_analyst", "legal", "compensation"}
 ALL = EmployeeFilters(include_terminated=True)
 
 

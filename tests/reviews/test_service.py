@@ -128,7 +128,7 @@ def test_stored_reviews_and_transitions_refuse_update_and_delete(
         "DELETE FROM cycle_transition",
     ):
         with (
-            pytest.raises(DBAPIError, match="append-only|permission denied"),
+            pytest.raises(DBAPIError, match=r"append-only|permission denied"),
             db.unit_of_work(acme.tenant_id) as session,
         ):
             session.execute(text(statement))

@@ -14,7 +14,16 @@ from sqlalchemy import ColumnElement, Row, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from meritline.access.subject import Subject
-from meritline.models import ApiToken, ApiTokenOrgUnit, Employee, OrgUnit, ReportingLine
+from meritline.models import (
+    ApiToken,
+    ApiTokenOrgUnit,
+    CalibrationMember,
+    CalibrationPopulation,
+    CalibrationSession,
+    Employee,
+    OrgUnit,
+    ReportingLine,
+)
 
 
 def line_valid_on(as_of: date) -> ColumnElement[bool]:
@@ -59,10 +68,38 @@ def org_subtree(tenant_id: int, root_ids: Sequence[int]) -> Select[int]:
     return select(tree.c.id)
 
 
+def calibration_scope(tenant_id: int, member_id: int) -> Select[int]:
+    """The populations of the open calibration sessions ``member_id`` sits on."""
+    return (
+        select(CalibrationPopulation.employee_id)
+        .join(
+            CalibrationSession,
+            and_(
+                CalibrationSession.tenant_id == CalibrationPopulation.tenant_id,
+                CalibrationSession.id == CalibrationPopulation.session_id,
+            ),
+        )
+        .join(
+            CalibrationMember,
+            and_(
+                CalibrationMember.tenant_id == CalibrationPopulation.tenant_id,
+                CalibrationMember.session_id == CalibrationPopulation.session_id,
+            ),
+        )
+        .where(
+            CalibrationPopulation.tenant_id == tenant_id,
+            CalibrationMember.employee_id == member_id,
+            CalibrationSession.status == "open",
+        )
+    )
+
+
 def visibility_filter(subject: Subject, as_of: date) -> ColumnElement[bool]:
     """The visibility rule, as a WHERE clause on ``Employee``: who ``subject`` may see on ``as_of``.
 
-    * employee, calibrator: themself (calibration populations arrive with calibration sessions);
+    * employee: themself;
+    * calibrator: themself and the populations of the open calibration sessions they sit on
+      (the role ends with the session: a locked session shows nobody);
     * manager: themself and their direct and indirect reports on ``as_of``;
     * hrbp: themself and everyone in the subtrees of their org units;
     * admin, people_analyst, legal: the whole tenant.
@@ -76,6 +113,9 @@ def visibility_filter(subject: Subject, as_of: date) -> ColumnElement[bool]:
         return and_(
             tenant, or_(themself, Employee.id.in_(reports_of(subject.tenant_id, me, as_of)))
         )
+    if subject.role == "calibrator":
+        scope = calibration_scope(subject.tenant_id, me)
+        return and_(tenant, or_(themself, Employee.id.in_(scope)))
     if subject.role == "hrbp" and subject.org_unit_ids:
         units = org_subtree(subject.tenant_id, subject.org_unit_ids)
         return and_(tenant, or_(themself, Employee.org_unit_id.in_(units)))

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from meritline.errors import NotFound
 
-#: Roles that see the whole tenant's people data.
-TENANT_WIDE_ROLES = frozenset({"admin", "people_analyst", "legal"})
+#: Roles that see the whole tenant's people data (``compensation``: the approvers of promotion
+#: proposals and pay outcomes, who act across the organisation).
+TENANT_WIDE_ROLES = frozenset({"admin", "people_analyst", "legal", "compensation"})
 
 #: Roles that may read special-category data, for fairness analysis and legal review.
 SENSITIVE_READER_ROLES = frozenset({"people_analyst", "legal"})

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 import meritline
 from meritline.api import problems
+from meritline.calibration.api import router as calibration_router
 from meritline.config import Settings
 from meritline.db.migrate import database_revision, head_revision
 from meritline.db.session import Database
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     api.include_router(people_router)
     api.include_router(scoring_router)
     api.include_router(reviews_router)
+    api.include_router(calibration_router)
     app.include_router(api)
     app.include_router(webhook_router)
     return app

@@ -8,6 +8,7 @@ from meritline.access.cli import app as token_app
 from meritline.api.cli import serve
 from meritline.audit.cli import app as audit_app
 from meritline.calibration.cli import analyze_ratings
+from meritline.calibration.session_cli import app as calibration_app
 from meritline.cli.runtime import ErrorHandlingGroup, Runtime
 from meritline.config import Settings
 from meritline.db.cli import app as db_app
@@ -62,6 +63,7 @@ app.add_typer(people_app, name="people")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(cycle_app, name="cycle")
+app.add_typer(calibration_app, name="calibration")
 app.add_typer(review_app, name="review")
 app.add_typer(feedback_app, name="feedback")
 app.add_typer(connectors_app, name="connectors")

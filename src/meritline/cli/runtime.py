@@ -8,10 +8,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from sqlalchemy import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -113,6 +113,20 @@ class ActingAs:
 AS_EMPLOYEE = typer.Option(None, "--as", help="Act as this employee (with --role).")
 AS_ROLE = typer.Option("manager", "--role", help="The role --as acts in.")
 AS_ORG_UNIT = typer.Option([], "--org-unit", help="Org unit(s) for --role hrbp.")
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validated(model: type[M], what: str, **values: object) -> M:
+    """``model`` from a command's options, or every problem in one line a user can act on."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or what}: {e['msg']}" for e in exc.errors()
+        )
+        raise InvalidInput(f"Bad {what}: {problems}.") from None
+
 
 #: The ``--json`` flag every listing and report command takes.
 AS_JSON = typer.Option(False, "--json", help="Print JSON.")

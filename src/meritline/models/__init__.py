@@ -2,6 +2,15 @@
 
 from meritline.models.access import ROLES, ApiToken, ApiTokenOrgUnit
 from meritline.models.audit import AuditChainHead, AuditEvent
+from meritline.models.calibration import (
+    ApprovalItem,
+    CalibrationAdjustment,
+    CalibrationAnalysis,
+    CalibrationMember,
+    CalibrationPopulation,
+    CalibrationSession,
+    CalibrationVote,
+)
 from meritline.models.evidence import (
     AggregateBacklog,
     Connector,
@@ -35,8 +44,15 @@ __all__ = [
     "AggregateBacklog",
     "ApiToken",
     "ApiTokenOrgUnit",
+    "ApprovalItem",
     "AuditChainHead",
     "AuditEvent",
+    "CalibrationAdjustment",
+    "CalibrationAnalysis",
+    "CalibrationMember",
+    "CalibrationPopulation",
+    "CalibrationSession",
+    "CalibrationVote",
     "Connector",
     "CycleTransition",
     "Employee",

@@ -10,7 +10,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 from meritline.clock import utcnow
 from meritline.db.base import Base, BigId, TenantScoped, same_tenant_fk
 
-ROLES = ("employee", "manager", "hrbp", "calibrator", "people_analyst", "legal", "admin")
+ROLES = (
+    "employee",
+    "manager",
+    "hrbp",
+    "calibrator",
+    "people_analyst",
+    "legal",
+    "compensation",
+    "admin",
+)
 
 
 class ApiToken(TenantScoped, Base):

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TypeVar
 
 import typer
 import yaml
-from pydantic import BaseModel, ValidationError
+from rich.markup import escape
 from rich.table import Table
 
 from meritline.cli.runtime import (
@@ -20,6 +19,7 @@ from meritline.cli.runtime import (
     command_group,
     console,
     emit_json,
+    validated,
 )
 from meritline.errors import InvalidInput
 from meritline.reviews import service
@@ -34,22 +34,9 @@ from meritline.reviews.schemas import (
     ReviewSubmit,
 )
 
-M = TypeVar("M", bound=BaseModel)
-
 app = command_group("Review cycles: create, list, show and move them through their lifecycle.")
 review_app = command_group("Reviews: submit, amend, list and read their history.")
 feedback_app = command_group("Peer feedback: request it, answer it, read it.")
-
-
-def _valid(model: type[M], what: str, **values: object) -> M:
-    """``model(**values)``, or the problems in one line a user can act on."""
-    try:
-        return model.model_validate(values)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or what}: {e['msg']}" for e in exc.errors()
-        )
-        raise InvalidInput(f"Bad {what}: {problems}.") from None
 
 
 # --- cycles --------------------------------------------------------------------------------
@@ -71,8 +58,8 @@ def create(
     """
     values: dict[str, object] = {"name": name, "period_start": start, "period_end": end}
     if template is not None:
-        values["template"] = _valid(CycleTemplate, "template", **_read_template(template))
-    data = _valid(ReviewCycleCreate, "review cycle", **values)
+        values["template"] = validated(CycleTemplate, "template", **_read_template(template))
+    data = validated(ReviewCycleCreate, "review cycle", **values)
     with Runtime.of(ctx).operator() as (session, subject):
         cycle = service.create_cycle(session, subject, data)
     if as_json:
@@ -117,7 +104,12 @@ def show(ctx: typer.Context, name: str, as_json: bool = AS_JSON) -> None:
         cycle = service.get_cycle(session, subject, name=name)
         history = service.cycle_history(session, subject, name=name)
     if as_json:
-        emit_json({"cycle": cycle.model_dump(mode="json"), "transitions": history})
+        emit_json(
+            {
+                "cycle": cycle.model_dump(mode="json"),
+                "transitions": [t.model_dump(mode="json") for t in history],
+            }
+        )
         return
     console.print(
         f"[bold]{cycle.name}[/] ({cycle.period_start} to {cycle.period_end}): {cycle.status}"
@@ -196,12 +188,12 @@ def submit(
     acting = ActingAs(as_employee, "employee" if self_review else role, tuple(org_unit))
     with Runtime.of(ctx).acting(acting) as (session, subject):
         if reason is None:
-            data = _valid(ReviewSubmit, "review", **values)
+            data = validated(ReviewSubmit, "review", **values)
             review = service.submit_review(
                 session, subject, cycle=cycle, employee_id=employee, data=data
             )
         else:
-            amended = _valid(ReviewAmend, "amendment", **values, reason=reason)
+            amended = validated(ReviewAmend, "amendment", **values, reason=reason)
             review = service.amend_review(
                 session, subject, cycle=cycle, employee_id=employee, data=amended
             )
@@ -234,10 +226,11 @@ def history(
     for v in versions:
         console.print(
             f"[bold]{v.kind} v{v.version}[/] {v.submitted_at:%Y-%m-%d %H:%M} by "
-            f"{v.author_id or v.origin}: {_rating(v)}" + (f" ({v.reason})" if v.reason else "")
+            f"{v.author_id or v.origin}: {_rating(v)}"
+            + (f" ({escape(v.reason)})" if v.reason else "")
         )
         if v.assessment:
-            console.print(f"  {v.assessment}")
+            console.print(f"  {v.assessment}", markup=False)
 
 
 @review_app.command("list")
@@ -297,7 +290,7 @@ def request(
     """Ask colleagues for feedback. Example: meritline feedback request FY2026 E0042
     --from E0040,E0043,E0051 --anonymous --as E0002.
     """
-    data = _valid(
+    data = validated(
         FeedbackRequest,
         "feedback request",
         responders=[r.strip() for r in responders.split(",") if r.strip()],
@@ -343,7 +336,7 @@ def answer(
     as_json: bool = AS_JSON,
 ) -> None:
     """Answer a feedback request. Example: meritline feedback answer 12 --as E0040 --text ..."""
-    data = _valid(FeedbackAnswer, "answer", response=text)
+    data = validated(FeedbackAnswer, "answer", response=text)
     with Runtime.of(ctx).acting(ActingAs(as_employee, "employee")) as (session, subject):
         item = service.answer_feedback(session, subject, feedback_id=feedback_id, data=data)
     if as_json:
@@ -371,4 +364,4 @@ def show_feedback(
         return
     console.print(summary.note)
     for item in summary.items:
-        console.print(f"  [{item.responder_id or 'anonymous'}] {item.response}")
+        console.print(f"  ({item.responder_id or 'anonymous'}) {item.response}", markup=False)

@@ -199,16 +199,18 @@ class FeedbackAnswer(BaseModel):
 
 
 class FeedbackItem(BaseModel):
-    """One request and, once given, its answer (``responder_id`` is null when anonymous)."""
+    """One request and, once given, its answer. Read as an answer, an anonymous one has no
+    ``id``, ``responder_id`` or times: nothing that leads back to whom it was asked of.
+    """
 
-    id: int
+    id: int | None
     employee_id: str
     responder_id: str | None
     relation: str
     anonymous: bool
     status: str
     response: str | None
-    requested_at: datetime
+    requested_at: datetime | None
     responded_at: datetime | None
 
 

@@ -172,9 +172,9 @@ def amend_review(
     Fields the amendment does not set keep the latest version's values.
     """
     row = _cycle(session, cycle)
-    versions = queries.review_versions(
-        session, row.id, _visible(session, subject, employee_id), data.kind
-    )
+    employee = _visible(session, subject, employee_id)
+    _may_author(subject, employee, employee_id, data.kind)
+    versions = queries.review_versions(session, row.id, employee, data.kind)
     if not versions:
         raise NotFound(f"{employee_id} has no {data.kind} review in {cycle!r} to amend.")
     latest = versions[-1]
@@ -205,11 +205,7 @@ def review_history(
     """Every version of one employee's reviews in a cycle, through the visibility rule."""
     row = _cycle(session, cycle)
     employee = _visible(session, subject, employee_id)
-    versions = queries.review_versions(session, row.id, employee)
-    if subject.employee_id == employee and subject.role not in REVIEWERS - {"manager"}:
-        # the employee: their self review always, the manager review once it is shared
-        shared = row.status in SHARED_STATUSES
-        versions = [v for v in versions if v.kind == "self" or shared]
+    versions = _own_reviews_shared(subject, row, queries.review_versions(session, row.id, employee))
     numbers = _numbers(session, versions)
     template = template_of(row)
     return [_read(v, row.name, template, numbers) for v in versions]
@@ -221,14 +217,26 @@ def latest_reviews(
     """The latest version of each visible employee's review of ``kind`` in a cycle."""
     row = _cycle(session, cycle)
     visible = people_queries.visible_ids(session, subject, as_of=utctoday())
-    versions = [
-        v for v in queries.latest_reviews(session, row.id, kind=kind) if v.employee_id in visible
-    ]
-    if subject.role not in REVIEWERS | {"people_analyst", "legal"}:
-        versions = [v for v in versions if v.employee_id != subject.employee_id]
+    versions = _own_reviews_shared(
+        subject,
+        row,
+        [v for v in queries.latest_reviews(session, row.id, kind=kind) if v.employee_id in visible],
+    )
     numbers = _numbers(session, versions)
     template = template_of(row)
     return [_read(v, row.name, template, numbers) for v in versions]
+
+
+def _own_reviews_shared(
+    subject: Subject, cycle: ReviewCycleRow, versions: Sequence[ReviewRow]
+) -> list[ReviewRow]:
+    """Whatever their role, a person reads their own manager review only once it is shared
+    (their self review always).
+    """
+    shared = cycle.status in SHARED_STATUSES
+    return [
+        v for v in versions if v.employee_id != subject.employee_id or v.kind == "self" or shared
+    ]
 
 
 def _writable(
@@ -237,16 +245,12 @@ def _writable(
     """The cycle and the employee, once the subject may write this review now."""
     row = _cycle(session, cycle)
     employee = _visible(session, subject, employee_id)
+    _may_author(subject, employee, employee_id, data.kind)
     template = template_of(row)
     if data.kind == "manager":
-        require_role(subject, *REVIEWERS)
-        if subject.employee_id == employee:
-            raise InvalidInput("Nobody writes their own manager review; submit a self review.")
         if data.rating is None:
             raise InvalidInput("A manager review needs a rating.")
     else:
-        if subject.employee_id != employee:
-            raise NotFound(f"Only {employee_id} writes their self review.")
         if not template.self_review:
             raise InvalidInput(f"Cycle {cycle!r} has no self reviews.")
         if data.potential is not None or data.promotion_proposed:
@@ -265,6 +269,18 @@ def _writable(
         )
         raise Conflict(f"Cycle {cycle!r} is {row.status!r}, not open for reviews{later}.")
     return row, employee
+
+
+def _may_author(subject: Subject, employee: int, employee_id: str, kind: str) -> None:
+    """Refuse anyone but a review's possible authors, before anything about it is read (so the
+    answer does not tell whether it exists).
+    """
+    if kind == "manager":
+        require_role(subject, *REVIEWERS)
+        if subject.employee_id == employee:
+            raise InvalidInput("Nobody writes their own manager review; submit a self review.")
+    elif subject.employee_id != employee:
+        raise NotFound(f"Only {employee_id} writes their self review.")
 
 
 def _store(
@@ -483,8 +499,22 @@ def feedback_summary(
         threshold=threshold,
         shown=shown,
         note=note,
-        items=_feedback_items(session, submitted, keep_anonymous=True) if shown else [],
+        items=_answers(session, submitted) if shown else [],
     )
+
+
+def _answers(session: Session, rows: Sequence[PeerFeedback]) -> list[FeedbackItem]:
+    """Submitted answers as their readers see them: an anonymous one carries nothing that leads
+    back to its request (no request id, no times) and they come in no order of asking.
+    """
+    items = _feedback_items(session, rows, keep_anonymous=True)
+    hidden = [
+        i.model_copy(update={"id": None, "requested_at": None, "responded_at": None})
+        for i in items
+        if i.anonymous
+    ]
+    named = [i for i in items if not i.anonymous]
+    return named + sorted(hidden, key=lambda i: i.response or "")
 
 
 def _feedback_items(

@@ -26,6 +26,9 @@ Raters (``_raters``)
     (with intervals, p- and q-values), the share of variance due to raters, and central
     tendency (Brown-Forsythe); falls back, and says so, when the model cannot be fitted.
 
+Recency (``_recency``)
+    :func:`recency_bias`: reviews whose cited evidence crowds into the period's final weeks,
+    against the person's own record (exact binomial test, Benjamini-Hochberg).
 Peer bands (``_peer_bands``)
     k-anonymous percentile bands of a cohort's scores: :func:`peer_band` for one
     cohort, :func:`peer_bands` for every cohort of a frame at once, :func:`shown` and
@@ -52,12 +55,14 @@ from meritline.stats._peer_bands import (
     shown,
 )
 from meritline.stats._raters import RaterEffect, RaterEffects, rater_effects
+from meritline.stats._recency import WINDOW_DAYS, RecencyFinding, recency_bias
 
 __all__ = [
     "COHORT_TOO_SMALL",
     "FOUR_FIFTHS",
     "PERCENTILES",
     "PERCENTILE_TOO_EXPOSED",
+    "WINDOW_DAYS",
     "Agreement",
     "DistributionCheck",
     "GroupFinding",
@@ -65,6 +70,7 @@ __all__ = [
     "PeerBand",
     "RaterEffect",
     "RaterEffects",
+    "RecencyFinding",
     "agreement",
     "check_guideline",
     "distribution_check",
@@ -77,5 +83,6 @@ __all__ = [
     "peer_bands",
     "rater_effects",
     "rating_mismatches",
+    "recency_bias",
     "shown",
 ]
