@@ -8,6 +8,7 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from meritline.models.calibration import MIN_REASON
+from meritline.reviews.schemas import NineBoxItem
 from meritline.stats import Agreement, GroupFinding, Individual, RaterEffects
 
 
@@ -212,3 +213,17 @@ class LockResult(BaseModel):
     session: str
     pushed: int
     unchanged: int
+
+
+class Packet(BaseModel):
+    """Everything the committee's packet shows about one session (the renderer's input)."""
+
+    session: CalibrationSession
+    scale: dict[str, str]
+    guideline: dict[str, float]
+    comparison: AnalysisComparison
+    ratings: list[ProposedRating]
+    adjustments: list[Adjustment]
+    approvals: list[ApprovalItem]
+    nine_box: list[NineBoxItem]
+    generated_at: datetime

@@ -25,6 +25,7 @@ from meritline.models.people import Employee, OrgUnit, ReportingLine, SensitiveA
 from meritline.models.reviews import (
     CYCLE_STATUSES,
     CycleTransition,
+    NineBoxPosition,
     PeerFeedback,
     Review,
     ReviewCycle,
@@ -36,6 +37,7 @@ from meritline.models.scoring import (
     ScoringModel,
     ScoringRun,
 )
+from meritline.models.writeback import OutboxDelivery, OutboxEvent, WritebackDestination
 
 __all__ = [
     "CYCLE_STATUSES",
@@ -59,7 +61,10 @@ __all__ = [
     "EmployeeProfile",
     "ExternalIdentity",
     "IngestBatch",
+    "NineBoxPosition",
     "OrgUnit",
+    "OutboxDelivery",
+    "OutboxEvent",
     "PeerFeedback",
     "QuarantinedEvent",
     "ReportingLine",
@@ -73,4 +78,5 @@ __all__ = [
     "SignalDaily",
     "SignalKey",
     "Tenant",
+    "WritebackDestination",
 ]

@@ -152,3 +152,35 @@ class PeerFeedback(TenantScoped, Base):
     requested_by: Mapped[str] = mapped_column(String(200))
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     responded_at: Mapped[datetime | None]
+
+
+PERFORMANCE_BANDS = ("low", "medium", "high")
+
+
+class NineBoxPosition(TenantScoped, Base):
+    """An employee's place on the 9-box (calibrated performance x potential) in one cycle,
+    kept with every earlier cycle's (append-only).
+    """
+
+    __tablename__ = "nine_box_position"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "cycle_id", "employee_id"),
+        same_tenant_fk("cycle_id", "review_cycle", ondelete="CASCADE"),
+        same_tenant_fk("employee_id", "employee", ondelete="RESTRICT"),
+        one_of("performance", PERFORMANCE_BANDS),
+        one_of("potential", POTENTIALS),
+        CheckConstraint("box BETWEEN 1 AND 9", name="box"),
+        Index("ix_nine_box_position_employee", "tenant_id", "employee_id"),
+        {"info": {"classification": "personal"}},
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(BigId)
+    employee_id: Mapped[int] = mapped_column(BigId)
+    rating: Mapped[float] = mapped_column(Float)
+    performance: Mapped[str] = mapped_column(String(8))
+    potential: Mapped[str] = mapped_column(String(8))
+    #: 1 (low performance, low potential) to 9 (high, high), row by row from the bottom.
+    box: Mapped[int]
+    label: Mapped[str] = mapped_column(String(64))
+    placed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -224,3 +224,17 @@ class FeedbackSummary(BaseModel):
     shown: bool
     note: str
     items: list[FeedbackItem]
+
+
+class NineBoxItem(BaseModel):
+    """An employee's 9-box position in a cycle."""
+
+    employee_id: str
+    cycle: str
+    rating: float
+    performance: Literal["low", "medium", "high"]
+    potential: Literal["low", "medium", "high"]
+    #: 1 (low performance, low potential) ... 9 (high, high), row by row from the bottom.
+    box: int
+    label: str
+    placed_at: datetime
