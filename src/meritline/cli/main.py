@@ -26,6 +26,7 @@ from meritline.reviews.cli import app as cycle_app
 from meritline.reviews.cli import feedback_app, review_app
 from meritline.scoring.cli import model_app, score_app
 from meritline.tenants.cli import app as tenant_app
+from meritline.writeback.cli import destination_app, outbox_app
 
 app = typer.Typer(
     name="meritline",
@@ -64,6 +65,8 @@ app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(cycle_app, name="cycle")
 app.add_typer(calibration_app, name="calibration")
+app.add_typer(destination_app, name="destination")
+app.add_typer(outbox_app, name="outbox")
 app.add_typer(review_app, name="review")
 app.add_typer(feedback_app, name="feedback")
 app.add_typer(connectors_app, name="connectors")

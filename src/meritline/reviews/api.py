@@ -11,13 +11,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends
 
 from meritline.api.auth import Caller, caller
-from meritline.reviews import service
+from meritline.reviews import flows, service
 from meritline.reviews.schemas import (
     CycleStatus,
     FeedbackAnswer,
     FeedbackItem,
     FeedbackRequest,
     FeedbackSummary,
+    NineBoxItem,
     Review,
     ReviewAmend,
     ReviewCycle,
@@ -68,7 +69,7 @@ def transition_cycle(
 ) -> ReviewCycle:
     """Move the cycle to its next status (admin, hrbp); 409 when that is not the next one."""
     with who.unit_of_work() as (session, subject):
-        return service.transition_cycle(session, subject, name=cycle, to_status=to_status)
+        return flows.advance_cycle(session, subject, name=cycle, to_status=to_status)
 
 
 @router.get("/cycles/{cycle}/reviews", response_model=list[Review])
@@ -160,3 +161,10 @@ def answer_feedback(feedback_id: int, who: Who, data: FeedbackAnswer) -> Feedbac
     """Answer a feedback request made of the caller (once)."""
     with who.unit_of_work() as (session, subject):
         return service.answer_feedback(session, subject, feedback_id=feedback_id, data=data)
+
+
+@router.get("/cycles/{cycle}/nine-box", response_model=list[NineBoxItem], responses=NOT_VISIBLE)
+def nine_box(cycle: str, who: Who) -> list[NineBoxItem]:
+    """The cycle's 9-box positions of the employees the caller sees."""
+    with who.unit_of_work(read_only=True) as (session, subject):
+        return flows.nine_box_grid(session, subject, cycle=cycle)

@@ -22,7 +22,8 @@ from meritline.cli.runtime import (
     validated,
 )
 from meritline.errors import InvalidInput
-from meritline.reviews import service
+from meritline.reviews import flows, service
+from meritline.reviews.nine_box import LABELS
 from meritline.reviews.schemas import (
     Citation,
     CycleTemplate,
@@ -133,7 +134,7 @@ def advance(
 ) -> None:
     """Move a cycle to its next status. Example: meritline cycle advance FY2026 --to open."""
     with Runtime.of(ctx).operator() as (session, subject):
-        cycle = service.transition_cycle(session, subject, name=name, to_status=to)
+        cycle = flows.advance_cycle(session, subject, name=name, to_status=to)
     if as_json:
         emit_json(cycle)
     else:
@@ -365,3 +366,27 @@ def show_feedback(
     console.print(summary.note)
     for item in summary.items:
         console.print(f"  ({item.responder_id or 'anonymous'}) {item.response}", markup=False)
+
+
+@app.command("nine-box")
+def nine_box(ctx: typer.Context, name: str, as_json: bool = AS_JSON) -> None:
+    """The cycle's 9-box (placed when the cycle is finalized)."""
+    with Runtime.of(ctx).operator(read_only=True) as (session, subject):
+        items = flows.nine_box_grid(session, subject, cycle=name)
+    if as_json:
+        emit_json(items)
+        return
+    if not items:
+        console.print("No positions yet: the 9-box is placed when the cycle is finalized.")
+        return
+    counts: dict[int, list[str]] = {}
+    for item in items:
+        counts.setdefault(item.box, []).append(item.employee_id)
+    table = Table("potential \\ performance", "low", "medium", "high")
+    for row, potential in ((2, "high"), (1, "medium"), (0, "low")):
+        cells = []
+        for col in range(3):
+            box = row * 3 + col + 1
+            cells.append(f"{LABELS[box]}: {len(counts.get(box, []))}")
+        table.add_row(potential, *cells)
+    console.print(table)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from meritline.models import (
     CycleTransition,
+    NineBoxPosition,
     PeerFeedback,
     Review,
     ReviewCycle,
@@ -122,4 +123,22 @@ def feedback_asked_of(session: Session, responder_id: int) -> Sequence[PeerFeedb
         select(PeerFeedback)
         .where(PeerFeedback.responder_id == responder_id, PeerFeedback.status == "requested")
         .order_by(PeerFeedback.id)
+    ).all()
+
+
+def nine_box_positions(session: Session, cycle_id: int) -> Sequence[NineBoxPosition]:
+    """A cycle's 9-box positions."""
+    return session.scalars(
+        select(NineBoxPosition)
+        .where(NineBoxPosition.cycle_id == cycle_id)
+        .order_by(NineBoxPosition.employee_id)
+    ).all()
+
+
+def nine_box_history(session: Session, employee_id: int) -> Sequence[NineBoxPosition]:
+    """One employee's positions over every cycle, oldest first."""
+    return session.scalars(
+        select(NineBoxPosition)
+        .where(NineBoxPosition.employee_id == employee_id)
+        .order_by(NineBoxPosition.placed_at)
     ).all()

@@ -1,0 +1,1 @@
+"""Writeback: outcomes to HR and compensation systems through an outbox."""

@@ -1,0 +1,1 @@
+"""Writeback destinations: one plugin per kind (``type`` slug), found through entry points."""
