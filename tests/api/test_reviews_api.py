@@ -366,8 +366,11 @@ def test_a_custom_template_is_kept_and_rules_the_ratings(world: World) -> None:
     [
         ({"guideline": {"1": 0.5, "2": 0.6, "3": 0, "4": 0, "5": 0}}, "must sum to 1, not 1.1"),
         (
-            {"scale": [{"value": 1, "label": "a"}, {"value": 2, "label": "b"}]},
-            "the guideline names values not on the scale: [3, 4, 5]",
+            {
+                "scale": [{"value": 1, "label": "a"}, {"value": 2, "label": "b"}],
+                "guideline": {"1": 0.2, "2": 0.3, "3": 0.5},
+            },
+            "the guideline names values not on the scale: [3]",
         ),
         ({"min_peer_responses": 2}, "greater than or equal to 3"),
         ({"colour": "blue"}, "Extra inputs are not permitted"),

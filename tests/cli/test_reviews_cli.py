@@ -155,7 +155,7 @@ def with_guideline(guideline: dict[int, float]) -> dict[str, Any]:
             "Bad template: template: Value error, guideline shares must sum to 1, not 1.1.",
         ),
         (
-            yaml.safe_dump({"scale": FOUR_POINT["scale"]}),  # the default guideline names 5
+            yaml.safe_dump(with_guideline({1: 0.1, 2: 0.2, 3: 0.3, 4: 0.2, 5: 0.2})),
             "the guideline names values not on the scale: [5]",
         ),
         (

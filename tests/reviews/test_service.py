@@ -239,3 +239,9 @@ def test_a_template_is_validated_data(db: Database, acme: Subject) -> None:
         CycleTemplate(guideline={1: 0.5, 9: 0.5})
     with pytest.raises(ValueError, match="greater than or equal to 3"):
         CycleTemplate(min_peer_responses=2)
+
+
+def test_a_scale_of_ones_own_has_no_guideline_unless_given() -> None:
+    four = [{"value": v, "label": f"L{v}"} for v in range(1, 5)]
+    assert CycleTemplate.model_validate({"scale": four}).guideline == {}
+    assert CycleTemplate().guideline == {1: 0.1, 2: 0.2, 3: 0.4, 4: 0.2, 5: 0.1}

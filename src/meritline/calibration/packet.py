@@ -90,8 +90,7 @@ HOW_TO_USE = (
     "approver, or the committee adjusted, with the recorded reasons and decisions.",
     "Change a rating only for a reason grounded in the person's evidence, never to fit the "
     "guideline or to close a gap by itself; every change is kept with who made it, when and why.",
-    "Keep this packet confidential to the committee and destroy printed copies after the "
-    "session.",
+    "Keep this packet confidential to the committee and destroy printed copies after the session.",
 )
 
 
@@ -388,11 +387,7 @@ def _cover(packet: Packet, title: str, generated: str) -> Cover:
         Fact(
             "Routed cases",
             f"{len(statuses):,}"
-            + (
-                f" ({statuses.count('pending')} waiting)"
-                if statuses.count("pending")
-                else ""
-            ),
+            + (f" ({statuses.count('pending')} waiting)" if statuses.count("pending") else ""),
         ),
         Fact("On the 9-box", f"{len({b.employee_id for b in packet.nine_box}):,}"),
     )
@@ -423,8 +418,7 @@ def _before_after(packet: Packet) -> BeforeAfter:
             "Only the analysis before any adjustment has been run: run the session's analysis "
             "again after adjusting, and this section will compare the two."
             if post is None
-            else "No analysis before the adjustments was kept, so there is nothing to compare "
-            "with."
+            else "No analysis before the adjustments was kept, so there is nothing to compare with."
         )
         return BeforeAfter(False, note, (), (), ())
     rows, other = [], []
@@ -436,7 +430,9 @@ def _before_after(packet: Packet) -> BeforeAfter:
         measure = found["measure"].strip()
         before, after = found["before"].strip(), found["after"].strip()
         rows.append(
-            ChangeRow(measure[:1].upper() + measure[1:], before, after, _change(measure, before, after))
+            ChangeRow(
+                measure[:1].upper() + measure[1:], before, after, _change(measure, before, after)
+            )
         )
     note = (
         f"Before: the analysis of {when(pre.at)}, on the proposed ratings. After: the analysis "
@@ -458,9 +454,7 @@ def _change(measure: str, before: str, after: str) -> str:
     if a == b:
         return "unchanged"
     if measure.startswith("distribution"):
-        return (
-            "p rose: closer to the guideline" if b > a else "p fell: further from the guideline"
-        )
+        return "p rose: closer to the guideline" if b > a else "p fell: further from the guideline"
     unit = " pts" if before.endswith("%") else ""
     return f"{'down' if b < a else 'up'} {number(round(abs(b - a), 3))}{unit}"
 
@@ -670,11 +664,7 @@ def _flags(analysis: SessionAnalysis) -> dict[str, str]:
     """Each flagged person's flags in words, with the residual."""
     return {
         i.id: "; ".join(sections.FLAG_WORDS.get(code, code) for code in i.flags)
-        + (
-            ""
-            if i.residual is None
-            else f" (residual {signed(i.residual, 1)} standard deviations)"
-        )
+        + ("" if i.residual is None else f" (residual {signed(i.residual, 1)} standard deviations)")
         for i in analysis.ratings.individuals
         if i.flags
     }
@@ -717,14 +707,10 @@ def _case(
         rating_text = _proposed_to(
             _rating(rating.proposed_rating, scale), _rating(rating.rating, scale)
         )
-        potential = _proposed_to(
-            rating.proposed_potential or "none", rating.potential or "none"
-        )
+        potential = _proposed_to(rating.proposed_potential or "none", rating.potential or "none")
         promotion = "proposed" if rating.promotion_proposed else "not proposed"
         evidence = (
-            "no evidence score"
-            if rating.evidence_score is None
-            else f"{rating.evidence_score:.1f}"
+            "no evidence score" if rating.evidence_score is None else f"{rating.evidence_score:.1f}"
         )
     return Case(
         employee_id=employee_id,

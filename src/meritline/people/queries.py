@@ -261,6 +261,17 @@ def visible_employee_id(
     return session.scalar(query)
 
 
+def terminated_before(session: Session, ids: Sequence[int], day: date) -> list[int]:
+    """Which of these employees had left before ``day``."""
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            select(Employee.id).where(Employee.id.in_(list(ids)), Employee.termination_date < day)
+        )
+    )
+
+
 def visible_ids(session: Session, subject: Subject, *, as_of: date) -> set[int]:
     """The internal ids of every employee ``subject`` may see."""
     return set(session.scalars(select(Employee.id).where(visibility_filter(subject, as_of))))

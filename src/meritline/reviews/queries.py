@@ -118,10 +118,15 @@ def feedback_by_id(session: Session, feedback_id: int) -> PeerFeedback | None:
 
 
 def feedback_asked_of(session: Session, responder_id: int) -> Sequence[PeerFeedback]:
-    """The requests waiting for one colleague's answer."""
+    """The requests waiting for one colleague's answer, in cycles still open for it."""
     return session.scalars(
         select(PeerFeedback)
-        .where(PeerFeedback.responder_id == responder_id, PeerFeedback.status == "requested")
+        .join(ReviewCycle, ReviewCycle.id == PeerFeedback.cycle_id)
+        .where(
+            PeerFeedback.responder_id == responder_id,
+            PeerFeedback.status == "requested",
+            ReviewCycle.status == "open",
+        )
         .order_by(PeerFeedback.id)
     ).all()
 

@@ -35,6 +35,9 @@ DEFAULT_SCALE = [
 ]
 
 
+DEFAULT_GUIDELINE = {1: 0.1, 2: 0.2, 3: 0.4, 4: 0.2, 5: 0.1}
+
+
 class CycleTemplate(BaseModel):
     """What a cycle asks for: validated data, stored with the cycle and never code.
 
@@ -45,10 +48,10 @@ class CycleTemplate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     scale: list[RatingLevel] = Field(default_factory=lambda: list(DEFAULT_SCALE), min_length=2)
-    #: Expected share of each rating value; sums to 1 over values of the scale.
-    guideline: dict[int, float] = Field(
-        default_factory=lambda: {1: 0.1, 2: 0.2, 3: 0.4, 4: 0.2, 5: 0.1}
-    )
+    #: Expected share of each rating value; sums to 1 over values of the scale. Unset: the
+    #: default 1-5 guideline with the default scale, none with a scale of one's own (the
+    #: distribution is then described, not tested).
+    guideline: dict[int, float] = Field(default_factory=dict)
     questions: list[str] = Field(
         default_factory=lambda: [
             "What did this person achieve in the period, and what evidence shows it?",
@@ -59,6 +62,13 @@ class CycleTemplate(BaseModel):
     peer_feedback: bool = True
     #: Peer answers are shown to the manager only from this many on (never fewer than 3).
     min_peer_responses: int = Field(default=3, ge=3)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_guideline(cls, data: object) -> object:
+        if isinstance(data, dict) and "guideline" not in data and "scale" not in data:
+            return {**data, "guideline": dict(DEFAULT_GUIDELINE)}
+        return data
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -407,6 +407,10 @@ def request_feedback(
     unknown = [n for n in data.responders if n not in found]
     if unknown:
         raise InvalidInput(f"No employee {unknown[0]!r}.")
+    gone = people_queries.terminated_before(session, list(found.values()), utctoday())
+    if gone:
+        names = people_queries.employee_numbers(session, gone)
+        raise InvalidInput(f"{sorted(names.values())[0]} has left; ask current colleagues.")
     if employee in found.values():
         raise InvalidInput("Feedback on someone is not asked of themself.")
     asked = {f.responder_id for f in queries.feedback_on(session, row.id, employee)}
@@ -433,7 +437,11 @@ def request_feedback(
             "peer_feedback.request",
             "employee",
             employee,
-            {"cycle": row.id, "responders": len(data.responders), "anonymous": data.anonymous},
+            {
+                "cycle": row.id,
+                "responders": len(set(data.responders)),
+                "anonymous": data.anonymous,
+            },
         ),
     )
     asked_now = queries.feedback_on(session, row.id, employee)
