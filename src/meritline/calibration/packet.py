@@ -40,26 +40,12 @@ from meritline.calibration.schemas import (
 )
 from meritline.calibration.sections import Explanation, number
 from meritline.calibration.service import AnalysisOptions
+from meritline.reviews.nine_box import BANDS, LABELS
 from meritline.reviews.schemas import NineBoxItem
 from meritline.stats import WINDOW_DAYS
 
 #: Ids listed in one cell of the 9-box grid before "+N more".
 MAX_BOX_IDS = 12
-#: The bands of both axes of the 9-box, lowest first.
-BANDS = ("low", "medium", "high")
-#: A box's words when no placed person carries the label (box 1 = low performance and low
-#: potential ... 9 = high and high, row by row from the bottom, as ``NineBoxItem.box``).
-BOX_LABELS = {
-    1: "Talent risk",
-    2: "Effective in role",
-    3: "Trusted professional",
-    4: "Inconsistent performer",
-    5: "Core contributor",
-    6: "High performer",
-    7: "Rough diamond",
-    8: "Growth talent",
-    9: "Future leader",
-}
 #: Each routing rule (:mod:`meritline.calibration.routing`) as the committee would call it.
 RULE_WORDS = {
     "rating_not_supported": "Rating not supported by the evidence",
@@ -101,6 +87,7 @@ HOW_TO_USE = (
 class Fact:
     label: str
     value: str
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -158,6 +145,7 @@ class RecencyRow:
 @dataclass(frozen=True)
 class RecencySection:
     headline: str
+    weeks: int
     finding: bool
     rows: tuple[RecencyRow, ...]
     explanation: Explanation
@@ -381,15 +369,12 @@ def _cover(packet: Packet, title: str, generated: str) -> Cover:
     rated = sum(1 for r in packet.ratings if r.rating is not None)
     adjusted = len({a.employee_id for a in packet.adjustments})
     statuses = [a.status for a in packet.approvals]
+    pending = statuses.count("pending")
     figures = (
-        Fact("Rated", f"{rated:,} of {s.population:,}"),
-        Fact("People adjusted", f"{adjusted:,}"),
-        Fact(
-            "Routed cases",
-            f"{len(statuses):,}"
-            + (f" ({statuses.count('pending')} waiting)" if statuses.count("pending") else ""),
-        ),
-        Fact("On the 9-box", f"{len({b.employee_id for b in packet.nine_box}):,}"),
+        Fact("Rated", f"{rated:,}", f"of {s.population:,}"),
+        Fact("Adjusted", f"{adjusted:,}", "people"),
+        Fact("Routed", f"{len(statuses):,}", f"{pending} waiting" if pending else "all decided"),
+        Fact("On the 9-box", f"{len({b.employee_id for b in packet.nine_box}):,}", "people"),
     )
     contents = (
         Contents("before-after", "Before and after the adjustments"),
@@ -620,7 +605,7 @@ def _recency(items: list[RecencyItem]) -> RecencySection:
             "Record what was concluded, whether or not the rating changes.",
         ),
     )
-    return RecencySection(headline, bool(flagged), rows, explanation)
+    return RecencySection(headline, WINDOW_WEEKS, bool(flagged), rows, explanation)
 
 
 # --- flagged cases -----------------------------------------------------------------------------
@@ -775,7 +760,7 @@ def _nine_box(items: list[NineBoxItem], population: int) -> NineBox:
     boxes = {}
     for b in range(1, 10):
         inside = sorted((i for i in placed if i.box == b), key=lambda i: _natural(i.employee_id))
-        label = next((i.label for i in inside if i.label), BOX_LABELS[b])
+        label = next((i.label for i in inside if i.label), LABELS[b])
         boxes[b] = Box(
             box=b,
             label=label,

@@ -35,6 +35,7 @@ from meritline.writeback import queries
 from meritline.writeback.destinations.base import (
     Destination,
     Envelope,
+    NotTried,
     PermanentFailure,
     destination_class,
 )
@@ -160,6 +161,11 @@ def _record(
             report.delivered += 1
             continue
         error = failures.get(event.idempotency_key) or PermanentFailure("not delivered")
+        if isinstance(error, NotTried):  # held back behind a failure: no attempt spent
+            row.attempts -= 1
+            row.next_attempt_at = now + backoff(max(row.attempts, 1))
+            report.retrying += 1
+            continue
         row.last_error = str(error)[:1000]
         if isinstance(error, PermanentFailure) or row.attempts >= max_attempts:
             row.status = "dead"

@@ -58,7 +58,7 @@ def due(
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=OutboxDelivery, skip_locked=True)
-    return [(d, e) for d, e in session.execute(query).tuples()]
+    return [(d, e) for d, e in session.execute(query)]
 
 
 def delivered_events(session: Session, destination_id: int) -> Sequence[OutboxEvent]:
@@ -83,7 +83,7 @@ def counts(session: Session) -> tuple[int, dict[str, int], datetime | None]:
     events = int(session.scalar(select(func.count()).select_from(OutboxEvent)) or 0)
     rows = session.execute(
         select(OutboxDelivery.status, func.count()).group_by(OutboxDelivery.status)
-    ).tuples()
+    )
     by_status = {status: count for status, count in rows}
     upcoming = session.scalar(
         select(func.min(OutboxDelivery.next_attempt_at)).where(OutboxDelivery.status == "pending")
@@ -93,13 +93,9 @@ def counts(session: Session) -> tuple[int, dict[str, int], datetime | None]:
 
 def dead(session: Session) -> Sequence[tuple[OutboxDelivery, OutboxEvent]]:
     """Deliveries given up on, with their events."""
-    return (
-        session.execute(
-            select(OutboxDelivery, OutboxEvent)
-            .join(OutboxEvent, OutboxEvent.id == OutboxDelivery.event_id)
-            .where(OutboxDelivery.status == "dead")
-            .order_by(OutboxDelivery.id)
-        )
-        .tuples()
-        .all()
-    )
+    return session.execute(
+        select(OutboxDelivery, OutboxEvent)
+        .join(OutboxEvent, OutboxEvent.id == OutboxDelivery.event_id)
+        .where(OutboxDelivery.status == "dead")
+        .order_by(OutboxDelivery.id)
+    ).all()

@@ -29,6 +29,10 @@ class TransientFailure(Exception):
     """The destination could not take it now (a 5xx, a timeout, a refused connection)."""
 
 
+class NotTried(TransientFailure):
+    """Held back because the destination just failed another one; costs no attempt."""
+
+
 class Destination:
     """Delivers envelopes to one place.
 

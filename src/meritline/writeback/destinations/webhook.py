@@ -29,6 +29,7 @@ from meritline.errors import InvalidInput
 from meritline.writeback.destinations.base import (
     Destination,
     Envelope,
+    NotTried,
     PermanentFailure,
     TransientFailure,
 )
@@ -76,7 +77,7 @@ class WebhookDestination(Destination):
                 if isinstance(exc, TransientFailure):
                     # the receiver is struggling: leave the rest for the next round
                     for later in envelopes[envelopes.index(envelope) + 1 :]:
-                        failures[later.key] = TransientFailure("not tried: the receiver failed")
+                        failures[later.key] = NotTried("not tried: the receiver failed")
                     break
             else:
                 delivered.append(envelope.key)
