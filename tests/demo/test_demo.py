@@ -60,13 +60,20 @@ def test_the_demo_command_prints_a_summary_and_next_steps(sqlite_url: str, tmp_p
     runner = CliRunner()
     env = {"MERITLINE_DATABASE_URL": sqlite_url, "COLUMNS": "200"}
     saved = tmp_path / "export.csv"
-    result = runner.invoke(app, ["demo", "-n", "60", "--save-csv", str(saved)], env=env)
+    files = [
+        "--export",
+        str(tmp_path / "out" / "ratings.csv"),
+        "--packet",
+        str(tmp_path / "p.html"),
+    ]
+    result = runner.invoke(app, ["demo", "-n", "60", "--save-csv", str(saved), *files], env=env)
     assert result.exit_code == 0, result.output
     assert "Demo company ready" in result.output and "meritline serve" in result.output
     assert saved.read_text().startswith("employee_id,name,email,manager_id")
-    again = runner.invoke(app, ["demo", "-n", "60", "--json"], env=env)
+    again = runner.invoke(app, ["demo", "-n", "60", "--json", *files], env=env)
     summary = json.loads(again.stdout)
     assert summary["imported"]["employees_created"] == 0
     assert summary["imported"]["employees_unchanged"] == 60
+    assert summary["cycle"] is None  # the cycle ran the first time; a rerun leaves it be
     too_small = runner.invoke(app, ["demo", "-n", "5"], env=env)
     assert too_small.exit_code == 2

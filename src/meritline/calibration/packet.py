@@ -98,7 +98,6 @@ class Contents:
 
 @dataclass(frozen=True)
 class Cover:
-    title: str
     facts: tuple[Fact, ...]
     figures: tuple[Fact, ...]
     how_to_use: tuple[str, ...]
@@ -256,7 +255,7 @@ def build_packet(packet: Packet) -> PacketView:
     return PacketView(
         title=title,
         subtitle=f"{s.cycle}, {_plural(s.population, 'person', 'people')}. Generated {generated}.",
-        cover=_cover(packet, title, generated),
+        cover=_cover(packet, generated),
         before_after=_before_after(packet),
         analysis=_analysis(packet, shown),
         recency=None if shown is None else _recency(shown.recency),
@@ -296,10 +295,10 @@ def _plural(count: int, one: str, many: str | None = None) -> str:
     return f"{count:,} {one if count == 1 else (many or one + 's')}"
 
 
-def _listed(names: Sequence[str]) -> str:
+def _listed(names: Sequence[str], *, last: str = "and") -> str:
     if len(names) <= 1:
         return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
+    return ", ".join(names[:-1]) + f" {last} " + names[-1]
 
 
 def _q_cell(q: float | None) -> str:
@@ -340,7 +339,7 @@ def _in_order(adjustments: Iterable[Adjustment]) -> list[Adjustment]:
 # --- cover -------------------------------------------------------------------------------------
 
 
-def _cover(packet: Packet, title: str, generated: str) -> Cover:
+def _cover(packet: Packet, generated: str) -> Cover:
     s = packet.session
     status = (
         f"Locked{f' on {when(s.locked_at)}' if s.locked_at else ''}: the calibrated ratings are "
@@ -373,8 +372,12 @@ def _cover(packet: Packet, title: str, generated: str) -> Cover:
     figures = (
         Fact("Rated", f"{rated:,}", f"of {s.population:,}"),
         Fact("Adjusted", f"{adjusted:,}", "people"),
-        Fact("Routed", f"{len(statuses):,}", f"{pending} waiting" if pending else "all decided"),
-        Fact("On the 9-box", f"{len({b.employee_id for b in packet.nine_box}):,}", "people"),
+        Fact(
+            "Routed",
+            f"{len(statuses):,}",
+            f"{pending} waiting" if pending else "all decided" if statuses else "cases",
+        ),
+        Fact("9-box", f"{len({b.employee_id for b in packet.nine_box}):,}", "people"),
     )
     contents = (
         Contents("before-after", "Before and after the adjustments"),
@@ -384,7 +387,7 @@ def _cover(packet: Packet, title: str, generated: str) -> Cover:
         Contents("adjustments", "Adjustments with reasons"),
         Contents("nine-box", "The 9-box grid"),
     )
-    return Cover(title, tuple(facts), figures, HOW_TO_USE, contents)
+    return Cover(tuple(facts), figures, HOW_TO_USE, contents)
 
 
 # --- before and after --------------------------------------------------------------------------
@@ -397,8 +400,6 @@ def _before_after(packet: Packet) -> BeforeAfter:
     if pre is None and post is None:
         return BeforeAfter(False, "No analysis has been run for this session yet.", (), (), ())
     if pre is None or post is None:
-        only = pre or post
-        assert only is not None
         note = (
             "Only the analysis before any adjustment has been run: run the session's analysis "
             "again after adjusting, and this section will compare the two."
@@ -406,6 +407,7 @@ def _before_after(packet: Packet) -> BeforeAfter:
             else "No analysis before the adjustments was kept, so there is nothing to compare with."
         )
         return BeforeAfter(False, note, (), (), ())
+    withheld = pre.groups_withheld or post.groups_withheld
     rows, other = [], []
     for line in packet.comparison.changes:
         found = CHANGE.match(line)
@@ -414,6 +416,10 @@ def _before_after(packet: Packet) -> BeforeAfter:
             continue
         measure = found["measure"].strip()
         before, after = found["before"].strip(), found["after"].strip()
+        if withheld and measure.startswith("group"):
+            # counted on what the reader may see, the line would claim no gaps: say withheld
+            rows.append(ChangeRow(measure[:1].upper() + measure[1:], "withheld", "withheld", ""))
+            continue
         rows.append(
             ChangeRow(
                 measure[:1].upper() + measure[1:], before, after, _change(measure, before, after)
@@ -493,8 +499,8 @@ def _shrank(pre: SessionAnalysis, post: SessionAnalysis) -> tuple[str, ...]:
         f"Ratings the evidence does not support: {people_pre} before, {people_post} after."
     )
     sentences.append(
-        "Fewer flags after calibration show that the adjusted ratings follow the evidence "
-        "more closely, not that each one is right: that rests on the reasons recorded below."
+        "Fewer flags after the adjustments mean the ratings follow the evidence more closely, "
+        "not that each one is right: that rests on the reasons recorded below."
     )
     return tuple(sentences)
 
@@ -535,11 +541,13 @@ def _analysis(packet: Packet, shown: SessionAnalysis | None) -> AnalysisPart:
     )
     withheld = ""
     if shown.groups_withheld:
-        roles = _listed(sorted(ROLE_WORDS.get(r, r) for r in SENSITIVE_READER_ROLES))
+        roles = _listed(
+            sorted(ROLE_WORDS.get(r, r).lower() for r in SENSITIVE_READER_ROLES), last="or"
+        )
         withheld = (
-            "Group results are withheld: the role this packet was produced for may not see "
-            "protected attributes (such as gender or ethnicity), so the group gaps are not part "
-            f"of this packet. A {roles} can produce the packet with them."
+            "The role this packet was produced for may not see protected attributes (such as "
+            "gender or ethnicity), so the group gaps are not part of it. Someone in the "
+            f"{roles} role can produce the packet with them."
         )
     report = committee_report.build_report(
         shown.ratings,

@@ -21,6 +21,7 @@ from meritline.models import (
     CalibrationSession,
     CalibrationVote,
     Employee,
+    OrgUnit,
     ScoreSnapshot,
     SensitiveAttribute,
     Signal,
@@ -233,3 +234,30 @@ def signal_counts(
     if types is not None:
         query = query.where(Signal.type.in_(list(types)))
     return {row[0]: (int(row[1]), int(row[2] or 0)) for row in session.execute(query)}
+
+
+def latest_signal_at(
+    session: Session, employee_ids: Iterable[int], *, start: datetime, end: datetime
+) -> datetime | None:
+    """When the employees' latest signal in ``[start, end)`` happened."""
+    ids = list(employee_ids)
+    if not ids:
+        return None
+    return session.scalar(
+        select(func.max(Signal.occurred_at)).where(
+            Signal.employee_id.in_(ids), Signal.occurred_at >= start, Signal.occurred_at < end
+        )
+    )
+
+
+def departments(session: Session, employee_ids: Iterable[int]) -> dict[int, str]:
+    """Each employee's org unit path."""
+    ids = list(employee_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Employee.id, OrgUnit.path)
+        .join(OrgUnit, OrgUnit.id == Employee.org_unit_id)
+        .where(Employee.id.in_(ids))
+    )
+    return {row[0]: row[1] for row in rows}

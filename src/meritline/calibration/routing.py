@@ -26,7 +26,8 @@ class Rule(BaseModel):
         "protected_leave",
     ]
     approver_role: ApproverRole
-    #: For ``changed_two_levels``: the change (in rating points) from which a case is routed.
+    #: ``changed_two_levels``: the change in rating points from which a case is routed;
+    #: ``protected_leave``: the days of protected leave in the period from which it is.
     threshold: float | None = Field(default=None, gt=0)
 
 
@@ -42,7 +43,8 @@ DEFAULT_POLICY = RoutingPolicy(
         Rule(name="changed_two_levels", approver_role="hrbp", threshold=2),
         Rule(name="promotion_proposed", approver_role="compensation"),
         Rule(name="lowest_rating", approver_role="hrbp"),
-        Rule(name="protected_leave", approver_role="legal"),
+        # extended leave (two working weeks or more), not a day off sick
+        Rule(name="protected_leave", approver_role="legal", threshold=10),
     ]
 )
 
@@ -108,7 +110,7 @@ def _applies(rule: Rule, case: Case) -> str | None:
         return "A promotion is proposed."
     if rule.name == "lowest_rating" and case.rating == case.lowest_rating:
         return f"The lowest rating of the scale ({case.lowest_rating:g})."
-    if rule.name == "protected_leave" and case.protected_leave_days > 0:
+    if rule.name == "protected_leave" and case.protected_leave_days >= (rule.threshold or 1):
         return (
             f"On protected leave {case.protected_leave_days} day(s) in the period: check the "
             "rating does not reflect it."

@@ -42,6 +42,8 @@ class AnalysisOptions:
     guideline: dict[float, float] | None = None
     min_group_size: int = 5
     alpha: float = 0.05
+    #: Also compare the groups within each value of this column (a department).
+    within: str | None = None
     random_state: int | None = 0
 
 
@@ -97,12 +99,27 @@ def analyze_ratings(frame: pd.DataFrame, options: AnalysisOptions) -> RatingsAna
     groups = part(
         "groups",
         None if options.groups else "No --group column was given.",
-        lambda: stats.group_disparities(
-            data,
-            groups=list(options.groups),
-            top=options.top,
-            min_group_size=options.min_group_size,
-            **shared,
+        lambda: (
+            stats.group_disparities(
+                data,
+                groups=list(options.groups),
+                top=options.top,
+                min_group_size=options.min_group_size,
+                **shared,
+            )
+            + (
+                []
+                if options.within is None
+                else stats.group_disparities(
+                    data,
+                    groups=list(options.groups),
+                    top=options.top,
+                    min_group_size=options.min_group_size,
+                    intersections=False,
+                    within=options.within,
+                    **shared,
+                )
+            )
         ),
     )
     individuals = part(
@@ -128,7 +145,9 @@ def analyze_ratings(frame: pd.DataFrame, options: AnalysisOptions) -> RatingsAna
 
 def _validated(frame: pd.DataFrame, options: AnalysisOptions) -> pd.DataFrame:
     named = [
-        c for c in (options.rating, options.id, options.rater, options.evidence) if c is not None
+        c
+        for c in (options.rating, options.id, options.rater, options.evidence, options.within)
+        if c is not None
     ] + [*options.controls, *options.groups]
     missing = [c for c in dict.fromkeys(named) if c not in frame.columns]
     if missing:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from meritline.calibration import sessions
+from meritline.calibration.packet import render_packet
 from meritline.calibration.schemas import (
     AdjustmentCreate,
     Decision,
@@ -26,6 +29,7 @@ from meritline.cli.runtime import (
     emit_json,
     validated,
 )
+from meritline.errors import InvalidInput
 
 app = command_group(
     "Calibration sessions: committee, votes, analysis, adjustments with reasons, approvals, lock."
@@ -373,3 +377,25 @@ def lock(
             f"Locked {result.session!r}: {result.pushed} review(s) updated with the calibrated "
             f"rating, {result.unchanged} unchanged."
         )
+
+
+@app.command("packet")
+def packet(
+    ctx: typer.Context,
+    cycle: str,
+    name: str,
+    html: Path = typer.Option(..., "--html", help="Where to write the packet (one HTML file)."),
+    as_employee: str | None = AS_EMPLOYEE,
+    role: str = AS_ROLE,
+    org_unit: list[str] = AS_ORG_UNIT,
+) -> None:
+    """Write the committee's printable packet: distribution, rater effects, flagged cases with
+    their evidence, adjustments with reasons, the 9-box. Example: meritline calibration packet
+    FY2026 Engineering --html packet.html --as E0007 --role people_analyst
+    """
+    if not html.parent.is_dir():
+        raise InvalidInput(f"No folder {str(html.parent)!r} for the packet; create it first.")
+    with Runtime.of(ctx).acting(_acting(as_employee, role, org_unit), read_only=True) as (s, who):
+        data = sessions.packet(s, who, cycle=cycle, name=name)
+    html.write_text(render_packet(data), encoding="utf-8")
+    console.print(f"Packet written to {html}.")

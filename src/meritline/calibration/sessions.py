@@ -36,6 +36,7 @@ from meritline.calibration.schemas import (
     CalibrationSession,
     Decision,
     LockResult,
+    Packet,
     ProposedRating,
     RatingsAnalysis,
     RecencyItem,
@@ -61,6 +62,7 @@ from meritline.models import CalibrationSession as SessionRow
 from meritline.models.calibration import APPROVER_ROLES
 from meritline.people import queries as people_queries
 from meritline.reviews import queries as review_queries
+from meritline.reviews.flows import nine_box_grid
 from meritline.reviews.service import template_of
 
 ORGANISERS = frozenset({"admin", "hrbp"})
@@ -69,6 +71,8 @@ ORGANISERS = frozenset({"admin", "hrbp"})
 VIEWERS = ORGANISERS | SENSITIVE_READER_ROLES
 #: Protected attributes the analysis compares groups on, when the reader may see them.
 GROUP_ATTRIBUTES = ("gender", "ethnicity", "age_band", "disability")
+#: The attribute name of each person's org unit in the group analysis.
+DEPARTMENT = "department"
 #: The group of people whose attribute the HRIS does not hold (suppressed when small).
 NOT_RECORDED = "Not recorded"
 
@@ -331,6 +335,8 @@ def _analysis(
     scores = queries.evidence_scores(session, ids, cycle.period_end)
     groups = queries.attributes(session, ids, GROUP_ATTRIBUTES)
     present = [a for a in GROUP_ATTRIBUTES if any(a in g for g in groups.values())]
+    # and within each department: a gap confined to one department is diluted company-wide
+    departments = queries.departments(session, ids)
     frame = pd.DataFrame(
         {
             "id": [numbers[p.employee_id] for p in people],
@@ -340,6 +346,7 @@ def _analysis(
                 for p in people
             ],
             "evidence": [scores.get(p.employee_id) for p in people],
+            DEPARTMENT: [departments.get(p.employee_id, NOT_RECORDED) for p in people],
             **{
                 a: [groups.get(p.employee_id, {}).get(a, NOT_RECORDED) for p in people]
                 for a in present
@@ -356,6 +363,7 @@ def _analysis(
         rater="rater",
         evidence="evidence" if has_evidence else None,
         groups=tuple(present),
+        within=DEPARTMENT if present else None,
         guideline={float(k): v for k, v in template.guideline.items()} or None,
     )
     if present:
@@ -379,6 +387,13 @@ def _recency(
     """Reviews whose dated citations crowd into the final weeks, against each person's record."""
     start = datetime.combine(cycle.period_start, time.min, tzinfo=UTC)
     end = datetime.combine(cycle.period_end, time.min, tzinfo=UTC) + timedelta(days=1)
+    # reviews written before the period ends read the evidence up to then: the last weeks are
+    # the last weeks of evidence
+    latest = queries.latest_signal_at(
+        session, [p.employee_id for p in people], start=start, end=end
+    )
+    if latest is not None:
+        end = min(end, datetime.combine(latest.date(), time.min, tzinfo=UTC) + timedelta(days=1))
     window_start = end - timedelta(days=stats.WINDOW_DAYS)
     rows = [
         (numbers[p.employee_id], c["occurred_at"])
@@ -445,7 +460,12 @@ def _changes(pre: SessionAnalysis | None, post: SessionAnalysis | None) -> list[
         }
 
     before, after = counts(pre), counts(post)
-    lines = [f"{k}: {before[k]} -> {after[k]}" for k in before]
+    withheld = pre.groups_withheld or post.groups_withheld
+    lines = [
+        f"{k}: {before[k]} -> {after[k]}"
+        for k in before
+        if not (withheld and k == "group gaps flagged")  # not 0 -> 0 for a reader without them
+    ]
     p_pre, p_post = pre.ratings.distribution.p_value, post.ratings.distribution.p_value
     if p_pre is not None and p_post is not None:
         lines.append(f"distribution against the guideline: p {p_pre:.3g} -> {p_post:.3g}")
@@ -889,3 +909,37 @@ def _text(value: float | str | None) -> str | None:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+# --- packet --------------------------------------------------------------------------------
+
+
+def packet(session: Session, subject: Subject, *, cycle: str, name: str) -> Packet:
+    """Everything the committee's packet shows about a session, as the subject may see it."""
+    row, found = _session(session, subject, cycle, name)
+    template = template_of(row)
+    population = set(queries.population(session, found.id))
+    items = [
+        i
+        for i in queries.approval_items(session, session_id=found.id)
+        if i.employee_id in population
+    ]
+    return Packet(
+        session=_read_session(session, found, row),
+        scale={str(level.value): level.label for level in template.scale},
+        guideline={str(k): v for k, v in template.guideline.items()},
+        comparison=compare(session, subject, cycle=cycle, name=name),
+        ratings=proposed_ratings(session, subject, cycle=cycle, name=name),
+        adjustments=list_adjustments(session, subject, cycle=cycle, name=name),
+        approvals=_read_items(session, items),
+        nine_box=[
+            item
+            for item in nine_box_grid(session, subject, cycle=cycle)
+            if item.employee_id in set(_numbers_of(session, population).values())
+        ],
+        generated_at=utcnow(),
+    )
+
+
+def _numbers_of(session: Session, ids: set[int]) -> dict[int, str]:
+    return people_queries.employee_numbers(session, ids)

@@ -8,8 +8,10 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from meritline.calibration.schemas import SessionAnalysis
 from meritline.cli.runtime import Runtime, console, emit_json, err_console, safe_url
 from meritline.demo import company, service
+from meritline.demo import cycle as demo_cycle
 from meritline.demo.service import EvidenceResult
 from meritline.evidence.aggregates import WINDOW_NAMES
 from meritline.people.cli import print_import_summary
@@ -27,6 +29,12 @@ def demo(
     save_csv: Path | None = typer.Option(
         None, "--save-csv", help="Also write the generated HRIS export to this file."
     ),
+    export_path: Path = typer.Option(
+        Path("meritline-export/ratings.csv"), "--export", help="Where the HRIS CSV export goes."
+    ),
+    packet_path: Path = typer.Option(
+        Path("meritline-packet.html"), "--packet", help="Where the committee packet goes."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Build a realistic synthetic company (org tree, spans of 3-10, levels, locations,
@@ -43,6 +51,7 @@ def demo(
         "opening the review cycle",
         "generating twelve months of evidence",
         "scoring everyone",
+        "running the review cycle",
     ]
     with Progress(
         SpinnerColumn(),
@@ -90,6 +99,17 @@ def demo(
                     session, subject, employee_id=example_id, purpose="demo walkthrough"
                 )
             )
+        step("running the review cycle")
+        cycle_run = demo_cycle.run_cycle(
+            runtime.operator,
+            settings=runtime.settings,
+            people=people,
+            cycle=result.review_cycle.name,
+            seed=seed,
+            export=export_path,
+            packet=packet_path,
+            step=lambda text: progress.update(task, description=text),
+        )
         step("done")
     if as_json:
         emit_json(
@@ -98,6 +118,7 @@ def demo(
                 "evidence": evidence.model_dump(mode="json", exclude={"windows"}),
                 "scoring": {**run.model_dump(mode="json"), "distribution": distribution(scores)},
                 "example_explanation": example.model_dump(mode="json") if example else None,
+                "cycle": None if cycle_run is None else cycle_summary(cycle_run),
             }
         )
         return
@@ -127,6 +148,7 @@ def demo(
     if example is not None:
         console.print(f"\n[bold]Why is {example.employee_id}'s score what it is?[/]")
         print_explanation(example)
+    print_cycle(cycle_run, packet_path)
     console.print(
         "\n[bold]Next[/]\n"
         "  meritline score explain E0100                      # any employee's explanation\n"
@@ -171,3 +193,74 @@ def print_evidence(evidence: EvidenceResult) -> None:
             *(f"{totals[name]:,.0f}" for name in WINDOW_NAMES),
         )
     console.print(table)
+
+
+def cycle_summary(run: demo_cycle.CycleRun) -> dict[str, object]:
+    """The cycle's outcome for ``--json``."""
+    findings = _findings(run.pre)
+    return {
+        "cycle": run.cycle,
+        "reviews": run.reviews,
+        "planted": {
+            "lenient_manager": run.planted.lenient_manager,
+            "severe_manager": run.planted.severe_manager,
+            "gap_department": run.planted.gap_department,
+            "recency_biased": list(run.planted.recency_biased),
+        },
+        "found": findings,
+        "adjustments": run.adjustments,
+        "routed": run.routed,
+        "changes": run.comparison.changes,
+        "delivered": run.delivered.delivered,
+        "export": str(run.export),
+        "packet": str(run.packet),
+    }
+
+
+def _findings(analysis: SessionAnalysis) -> dict[str, list[str]]:
+    r = analysis.ratings
+    return {
+        "lenient_raters": [
+            x.rater for x in (r.raters.items if r.raters else []) if x.flag == "lenient"
+        ],
+        "severe_raters": [
+            x.rater for x in (r.raters.items if r.raters else []) if x.flag == "severe"
+        ],
+        "group_gaps": [f"{g.attribute}={g.group}" for g in r.groups if g.flag],
+        "unsupported_ratings": [i.id for i in r.individuals if i.flags],
+        "recency": [x.employee_id for x in analysis.recency if x.flag],
+    }
+
+
+def print_cycle(run: demo_cycle.CycleRun | None, packet_path: Path) -> None:
+    """What the cycle's calibration found and changed."""
+    if run is None:
+        console.print(
+            f"\nThe demo's review cycle has run before; its packet is {packet_path} "
+            "(`meritline calibration packet` writes it again)."
+        )
+        return
+    found = _findings(run.pre)
+    p = run.planted
+    console.print(f"\n[bold]Review cycle {run.cycle!r}[/]: {run.reviews} manager reviews.")
+    console.print(
+        f"  Planted: lenient manager {p.lenient_manager}, severe manager {p.severe_manager}, "
+        f"a gender gap in {p.gap_department}, {len(p.recency_biased)} recency-biased reviews."
+    )
+    console.print("  The calibration analysis found:")
+    console.print(f"    lenient raters: {', '.join(found['lenient_raters']) or 'none'}")
+    console.print(f"    severe raters: {', '.join(found['severe_raters']) or 'none'}")
+    console.print(f"    group gaps: {', '.join(found['group_gaps']) or 'none'}")
+    console.print(f"    ratings the evidence does not support: {len(found['unsupported_ratings'])}")
+    console.print(f"    recency-biased reviews: {', '.join(found['recency']) or 'none'}")
+    console.print(
+        f"  The committee made {run.adjustments} adjustment(s) with reasons; {run.routed} case(s) "
+        "were routed to approvers and decided; the session is locked and the cycle finalized."
+    )
+    console.print("  Before -> after the adjustments:")
+    for line in run.comparison.changes:
+        console.print(f"    {line}")
+    console.print(
+        f"  Outcomes delivered: {run.delivered.delivered} to the HRIS export {run.export}."
+    )
+    console.print(f"  The committee packet: [bold]{run.packet}[/]")

@@ -147,3 +147,26 @@ def nine_box_history(session: Session, employee_id: int) -> Sequence[NineBoxPosi
         .where(NineBoxPosition.employee_id == employee_id)
         .order_by(NineBoxPosition.placed_at)
     ).all()
+
+
+#: Signal types that are not evidence of performance (leave), never offered for citation.
+NOT_EVIDENCE = ("protected_leave_day", "leave_day", "absence_day")
+
+
+def citable_signals(
+    session: Session, employee_ids: Sequence[int], start: datetime, end: datetime
+) -> list[tuple[int, int, datetime]]:
+    """(employee, signal id, when) of the employees' evidence in ``[start, end)``."""
+    if not employee_ids:
+        return []
+    rows = session.execute(
+        select(Signal.employee_id, Signal.id, Signal.occurred_at)
+        .where(
+            Signal.employee_id.in_(list(employee_ids)),
+            Signal.occurred_at >= start,
+            Signal.occurred_at < end,
+            Signal.type.not_in(NOT_EVIDENCE),
+        )
+        .order_by(Signal.employee_id, Signal.occurred_at)
+    )
+    return [(r[0], r[1], r[2]) for r in rows]

@@ -47,6 +47,8 @@ from statsmodels.stats.multitest import multipletests
 FOUR_FIFTHS = 0.8
 #: Joins the attributes of an intersection, and their values.
 JOINER = " x "
+#: Names an attribute compared within one stratum (``gender within Engineering/Platform``).
+WITHIN = " within "
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ def group_disparities(
     min_group_size: int = 5,
     alpha: float = 0.05,
     intersections: bool = True,
+    within: str | None = None,
 ) -> list[GroupFinding]:
     """Rating disparities between the groups of each attribute and of their intersections.
 
@@ -110,6 +113,12 @@ def group_disparities(
         Significance level for flags and for ``changes_to_reverse``.
     intersections
         Also analyse every combination of two or more attributes.
+    within
+        Compare the groups within each value of this column instead (a department, say): a gap
+        confined to one department shows there rather than diluted across the company. Each
+        attribute is reported per stratum as ``"<attribute> within <value>"``, for strata of at
+        least ``2 * min_group_size`` people; the selection threshold stays the overall one and
+        the q-values run across every stratum's tests.
 
     Returns
     -------
@@ -128,7 +137,7 @@ def group_disparities(
     counted as p = 1 (the reference is chosen by the outcome; see the module docstring).
     """
     adjusters = [c for c in (evidence, *controls) if c]
-    data = frame[[rating, *groups, *adjusters]].copy()
+    data = frame[[rating, *groups, *adjusters, *([within] if within else [])]].copy()
     data[rating] = pd.to_numeric(data[rating], errors="raise")
     data = data.dropna(subset=[rating, *adjusters])
     selected = data[rating] > data[rating].median() if top is None else data[rating] >= top
@@ -138,20 +147,28 @@ def group_disparities(
         for size in range(2, len(groups) + 1):
             for combo in itertools.combinations(groups, size):
                 attributes.append((JOINER.join(combo), list(combo)))
+    strata: list[tuple[str | None, pd.DataFrame]] = [(None, data)]
+    if within is not None:
+        strata = [
+            (str(value), part)
+            for value, part in data.groupby(within, sort=True)
+            if len(part) >= 2 * min_group_size
+        ]
     findings: list[dict[str, Any]] = []
-    for name, columns in attributes:
-        labelled = data.dropna(subset=columns)
-        label = labelled[columns[0]].astype(str)
-        for column in columns[1:]:  # column-wise, not a Python join per row
-            label = label + JOINER + labelled[column].astype(str)
-        findings += _attribute(
-            labelled.assign(_group=label),
-            name,
-            rating=rating,
-            adjusters=adjusters,
-            min_group_size=min_group_size,
-            alpha=alpha,
-        )
+    for stratum, part in strata:
+        for name, columns in attributes:
+            labelled = part.dropna(subset=columns)
+            label = labelled[columns[0]].astype(str)
+            for column in columns[1:]:  # column-wise, not a Python join per row
+                label = label + JOINER + labelled[column].astype(str)
+            findings += _attribute(
+                labelled.assign(_group=label),
+                name if stratum is None else f"{name}{WITHIN}{stratum}",
+                rating=rating,
+                adjusters=adjusters,
+                min_group_size=min_group_size,
+                alpha=alpha,
+            )
     _add_q_values(findings, alpha)
     return [GroupFinding(**f) for f in findings]
 

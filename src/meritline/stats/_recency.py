@@ -91,7 +91,7 @@ def recency_bias(
     window_start = period_end - timedelta(days=window_days)
     period_days = max((period_end - period_start).days, 1)
     default_share = min(1.0, window_days / period_days)
-    times = pd.to_datetime(frame[cited_at], utc=True)
+    times = pd.to_datetime(frame[cited_at], utc=True, format="ISO8601")
     inside = (times >= pd.Timestamp(period_start)) & (times < pd.Timestamp(period_end))
     counted = pd.DataFrame(
         {"id": frame[id].astype(str), "recent": times >= pd.Timestamp(window_start)}
