@@ -28,6 +28,9 @@ def analyze_ratings(
     group: list[str] = typer.Option(
         [], "--group", help="An attribute to compare groups on (e.g. gender); repeatable."
     ),
+    within: str | None = typer.Option(
+        None, help="Also compare the groups within each value of this column (a department)."
+    ),
     top: float | None = typer.Option(
         None, help="A rating at or above this is 'selected'; default: above the median."
     ),
@@ -66,6 +69,7 @@ def analyze_ratings(
         evidence=evidence,
         controls=tuple(control),
         groups=tuple(group),
+        within=within,
         top=top,
         guideline=None if guideline is None else service.parse_guideline(guideline),
         min_group_size=min_group_size,

@@ -269,6 +269,7 @@ def _footer(source: str, options: AnalysisOptions, generated_at: datetime) -> Fo
         ("--evidence", options.evidence),
         *(("--control", c) for c in options.controls),
         *(("--group", g) for g in options.groups),
+        ("--within", options.within),
         ("--top", None if options.top is None else sections.number(options.top)),
         ("--guideline", _guideline_text(options.guideline)),
         ("--min-group-size", str(options.min_group_size)),
