@@ -6,11 +6,22 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+from cryptography.fernet import Fernet
 from typer.testing import CliRunner
 
+from meritline.access.subject import Subject
+from meritline.audit import service as audit
 from meritline.cli.main import app
+from meritline.config import Settings
+from meritline.db.session import Database
+from meritline.demo import company, cycle, service
+from meritline.scoring import jobs
+from tests.fixtures.factories import new_tenant
 
 
 def test_the_demo_cycle_finds_the_planted_problems_and_writes_back(
@@ -39,3 +50,45 @@ def test_the_demo_cycle_finds_the_planted_problems_and_writes_back(
     page = packet.read_text(encoding="utf-8")
     assert "http://" not in page and "https://" not in page and "<script" not in page
     assert planted["lenient_manager"] in page
+
+
+def test_the_whole_cycle_runs_on_every_backend(db: Database, tmp_path: Path) -> None:
+    """The same cycle through the services on SQLite and PostgreSQL (the demo command itself
+    runs on SQLite above): the planted rater effects are found, the export and packet written.
+    """
+    operator = new_tenant(db)
+    people = service.generate_people(employees=400, seed=7)
+
+    @contextmanager
+    def unit_of_work(**options: Any) -> Iterator[tuple[Any, Subject]]:
+        with db.unit_of_work(operator.tenant_id, **options) as session:
+            yield session, operator
+
+    with unit_of_work() as (session, who):
+        loaded = service.load_demo(
+            session,
+            who,
+            csv_text=company.to_csv(people),
+            figures=company.describe(people),
+            seed=7,
+        )
+    with unit_of_work() as (session, who):
+        evidence = service.load_evidence(session, who, people=people, seed=7)
+    jobs.run_scoring(unit_of_work, as_of=evidence.windows.as_of)
+    run = cycle.run_cycle(
+        unit_of_work,
+        settings=Settings(secret_key=Fernet.generate_key().decode()),
+        people=people,
+        cycle=loaded.review_cycle.name,
+        seed=7,
+        export=tmp_path / "export" / "ratings.csv",
+        packet=tmp_path / "packet.html",
+    )
+    assert run is not None
+    raters = run.pre.ratings.raters
+    assert raters is not None
+    flags = {r.rater: r.flag for r in raters.items if r.flag}
+    assert flags == {run.planted.lenient_manager: "lenient", run.planted.severe_manager: "severe"}
+    assert run.delivered.delivered > run.reviews and run.packet.exists()
+    with unit_of_work(read_only=True) as (session, who):
+        assert audit.verify(session, who).ok

@@ -17,6 +17,7 @@ from meritline.evidence.api import router as webhook_router
 from meritline.people.api import router as people_router
 from meritline.reviews.api import router as reviews_router
 from meritline.scoring.api import router as scoring_router
+from meritline.writeback.api import router as writeback_router
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     api.include_router(scoring_router)
     api.include_router(reviews_router)
     api.include_router(calibration_router)
+    api.include_router(writeback_router)
     app.include_router(api)
     app.include_router(webhook_router)
     return app

@@ -425,6 +425,9 @@ def _before_after(packet: Packet) -> BeforeAfter:
                 measure[:1].upper() + measure[1:], before, after, _change(measure, before, after)
             )
         )
+    if withheld and not any(r.measure.startswith("Group") for r in rows):
+        # the session leaves the line out for such a reader; the packet says why it is missing
+        rows.insert(min(1, len(rows)), ChangeRow("Group gaps flagged", "withheld", "withheld", ""))
     note = (
         f"Before: the analysis of {when(pre.at)}, on the proposed ratings. After: the analysis "
         f"of {when(post.at)}, with the committee's adjustments."
