@@ -151,6 +151,10 @@ def demo(
     print_cycle(cycle_run, packet_path)
     console.print(
         "\n[bold]Next[/]\n"
+        f"  meritline calibration ratings '{cycle.name}' '{demo_cycle.SESSION}'\n"
+        f"  meritline calibration adjustments '{cycle.name}' '{demo_cycle.SESSION}'\n"
+        f"  meritline cycle nine-box '{cycle.name}'     # the 9-box\n"
+        "  meritline outbox status                             # outcomes written back\n"
         "  meritline score explain E0100                      # any employee's explanation\n"
         "  meritline model show                                # the scoring model\n"
         "  meritline people list --as E0002 --role manager   # what a manager sees\n"
