@@ -229,41 +229,53 @@ def test_sensitive_cases_are_routed_and_nobody_decides_their_own(
     assert (decided.status, decided.decided_by) == ("rejected", hrbp.actor)
 
 
-def test_a_rejected_case_returns_to_its_approver_after_the_next_adjustment(
+def test_a_decided_case_is_revisited_when_the_rating_changes_again(
     db: Database, acme: Subject
 ) -> None:
-    with db.unit_of_work(acme.tenant_id) as session:
-        sessions.adjust(
-            session,
-            acme,
-            cycle=CYCLE,
-            name=NAME,
-            employee_id="A2",
-            data=AdjustmentCreate(rating=2, reason="Missed the two commitments of the year"),
-        )
-        item = next(i for i in sessions.approval_queue(session, acme) if i.employee_id == "A2")
+    def a2_items() -> dict[str, tuple[str, str]]:
+        with db.unit_of_work(acme.tenant_id) as session:
+            items = sessions.approval_queue(session, acme, status=None)
+        return {i.rule: (i.status, i.reason) for i in items if i.employee_id == "A2"}
+
+    def set_a2(rating: int, reason: str) -> None:
+        with db.unit_of_work(acme.tenant_id) as session:
+            sessions.adjust(
+                session,
+                acme,
+                cycle=CYCLE,
+                name=NAME,
+                employee_id="A2",
+                data=AdjustmentCreate(rating=rating, reason=reason),
+            )
+
+    set_a2(2, "Missed the two commitments of the year")
     hrbp = as_(db, acme, "H", "hrbp", ["Engineering"])
     with db.unit_of_work(acme.tenant_id) as session:
+        item = next(i for i in sessions.approval_queue(session, acme) if i.employee_id == "A2")
         sessions.decide(
             session,
             hrbp,
             item_id=item.id,
             data=Decision(decision="rejected", reason="A two-level drop needs written evidence"),
         )
-    approve_everything(db, acme, keep_rejected=True)
+    approve_everything(db, acme)
     with db.unit_of_work(acme.tenant_id) as session, pytest.raises(Conflict, match="rejected"):
         sessions.lock(session, acme, cycle=CYCLE, name=NAME)
+    # a change the rule still names sends the case back, with the new values
+    set_a2(1, "Both commitments missed and the review omits it")
+    items = a2_items()
+    assert items["changed_two_levels"][0] == "pending"
+    assert "(4 to 1)" in items["changed_two_levels"][1]
+    assert items["lowest_rating"][0] == "pending"
+    # a change the rules no longer name withdraws the cases, decided or not
+    set_a2(3, "After review: one commitment was missed")
+    assert a2_items() == {
+        "changed_two_levels": ("withdrawn", items["changed_two_levels"][1]),
+        "lowest_rating": ("withdrawn", items["lowest_rating"][1]),
+    }
+    approve_everything(db, acme)
     with db.unit_of_work(acme.tenant_id) as session:
-        sessions.adjust(
-            session,
-            acme,
-            cycle=CYCLE,
-            name=NAME,
-            employee_id="A2",
-            data=AdjustmentCreate(rating=3, reason="After review: one commitment was missed"),
-        )
-        reopened = [i for i in sessions.approval_queue(session, acme) if i.id == item.id]
-    assert [i.status for i in reopened] == ["pending"]
+        assert sessions.lock(session, acme, cycle=CYCLE, name=NAME).pushed == 1
 
 
 def test_group_results_are_shown_only_to_roles_that_may_read_protected_attributes(
@@ -319,7 +331,7 @@ def test_locking_pushes_the_calibrated_ratings_into_the_reviews(
     assert any(line.startswith("raters flagged") for line in comparison.changes)
 
 
-def approve_everything(db: Database, operator: Subject, *, keep_rejected: bool = False) -> None:
+def approve_everything(db: Database, operator: Subject) -> None:
     """Decide every pending case as an approver of its role who raised none of them."""
     deciders = {
         "hrbp": as_(db, operator, "H", "hrbp", ["Engineering"]),

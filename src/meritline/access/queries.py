@@ -55,12 +55,12 @@ def reports_of(tenant_id: int, manager_id: int, as_of: date) -> Select[int]:
     return select(tree.c.employee_id)
 
 
-def org_subtree(tenant_id: int, root_ids: Sequence[int]) -> Select[int]:
-    """The given org units and every unit below them."""
+def org_subtree(tenant_id: int, root_ids: Sequence[int], *, name: str = "units") -> Select[int]:
+    """The given org units and every unit below them (``name``: the CTE's, unique per query)."""
     tree = (
         select(OrgUnit.id.label("id"))
         .where(OrgUnit.tenant_id == tenant_id, OrgUnit.id.in_(list(root_ids)))
-        .cte("units", recursive=True)
+        .cte(name, recursive=True)
     )
     tree = tree.union(
         select(OrgUnit.id).where(OrgUnit.tenant_id == tenant_id, OrgUnit.parent_id == tree.c.id)

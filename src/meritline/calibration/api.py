@@ -5,7 +5,7 @@ A session is visible to its organisers (admin, hrbp) and its committee; anyone e
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
 
@@ -29,6 +29,7 @@ from meritline.calibration.schemas import (
 
 router = APIRouter(tags=["calibration"])
 Who = Annotated[Caller, Depends(caller)]
+ApprovalStatus = Literal["pending", "approved", "rejected", "withdrawn", "all"]
 SESSION = "/cycles/{cycle}/calibration-sessions/{name}"
 NOT_VISIBLE: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such cycle, session or person, or not visible to the caller"}
@@ -129,10 +130,12 @@ def lock(cycle: str, name: str, who: Who) -> LockResult:
 
 
 @router.get("/approvals", response_model=list[ApprovalItem])
-def approval_queue(who: Who, status: str | None = "pending") -> list[ApprovalItem]:
-    """The routed cases waiting for the caller's role."""
+def approval_queue(who: Who, status: ApprovalStatus = "pending") -> list[ApprovalItem]:
+    """The routed cases for the caller's role: ``pending`` (default), a decided status, or
+    ``all``.
+    """
     with who.unit_of_work(read_only=True) as (session, subject):
-        return sessions.approval_queue(session, subject, status=status)
+        return sessions.approval_queue(session, subject, status=None if status == "all" else status)
 
 
 @router.post("/approvals/{item_id}/decision", response_model=ApprovalItem, responses=NOT_VISIBLE)

@@ -78,7 +78,9 @@ def candidates(
     """
     chosen: ColumnElement[bool] = Employee.id.in_(list(employee_ids))
     if org_unit_ids:
-        chosen = chosen | Employee.org_unit_id.in_(org_subtree(subject.tenant_id, org_unit_ids))
+        chosen = chosen | Employee.org_unit_id.in_(
+            org_subtree(subject.tenant_id, org_unit_ids, name="population_units")
+        )
     employed = (Employee.termination_date.is_(None)) | (Employee.termination_date >= as_of)
     query = select(Employee.id).where(chosen, employed, visibility_filter(subject, as_of))
     return list(session.scalars(query.order_by(Employee.id)))

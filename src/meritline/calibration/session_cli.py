@@ -304,7 +304,7 @@ def adjustments(
 @app.command("queue")
 def queue(
     ctx: typer.Context,
-    status: str | None = typer.Option("pending", help="pending, approved or rejected."),
+    status: str = typer.Option("pending", help="pending, approved, rejected, withdrawn, or all."),
     as_employee: str | None = AS_EMPLOYEE,
     role: str = AS_ROLE,
     org_unit: list[str] = AS_ORG_UNIT,
@@ -312,7 +312,7 @@ def queue(
 ) -> None:
     """The routed cases waiting for an approver role (yours, or every queue for an admin)."""
     with Runtime.of(ctx).acting(_acting(as_employee, role, org_unit), read_only=True) as (s, who):
-        items = sessions.approval_queue(s, who, status=status)
+        items = sessions.approval_queue(s, who, status=None if status == "all" else status)
     if as_json:
         emit_json(items)
         return

@@ -63,7 +63,7 @@ from meritline.models.calibration import APPROVER_ROLES
 from meritline.people import queries as people_queries
 from meritline.reviews import queries as review_queries
 from meritline.reviews.flows import nine_box_grid
-from meritline.reviews.service import template_of
+from meritline.reviews.service import SHARED_STATUSES, template_of
 
 ORGANISERS = frozenset({"admin", "hrbp"})
 #: Who may read any session besides its committee: organisers, and the roles that audit
@@ -157,7 +157,7 @@ def list_sessions(session: Session, subject: Subject, *, cycle: str) -> list[Cal
     row = _cycle(session, cycle)
     found = []
     for s in queries.sessions_of(session, row.id):
-        if subject.role in VIEWERS or _is_member(session, s, subject):
+        if _may_read(session, subject, s):
             found.append(_read_session(session, s, row))
     return found
 
@@ -190,7 +190,9 @@ def proposed_ratings(
     the evidence score.
     """
     row, found = _session(session, subject, cycle, name)
-    people = _people(session, found, row)
+    people = [
+        p for p in _people(session, found, row) if not _own_unshared(subject, row, p.employee_id)
+    ]
     scores = queries.evidence_scores(session, [p.employee_id for p in people], row.period_end)
     numbers = _numbers(session, people)
     return [
@@ -312,17 +314,18 @@ def analyze(session: Session, subject: Subject, *, cycle: str, name: str) -> Ses
         AuditRecord("calibration.analyze", "calibration_session", found.id, {"phase": phase}),
     )
     _route(session, subject, found, row, result)
-    return _shown(stored, subject)
+    return _shown(stored, subject, _own_hidden(session, subject, row))
 
 
 def compare(session: Session, subject: Subject, *, cycle: str, name: str) -> AnalysisComparison:
     """The first analysis before adjustments beside the latest after them."""
-    _, found = _session(session, subject, cycle, name)
+    row, found = _session(session, subject, cycle, name)
     stored = queries.analyses(session, found.id)
     pre = next((a for a in stored if a.phase == "pre"), None)
     post = next((a for a in reversed(stored) if a.phase == "post"), None)
-    before = None if pre is None else _shown(pre, subject)
-    after = None if post is None else _shown(post, subject)
+    own = _own_hidden(session, subject, row)
+    before = None if pre is None else _shown(pre, subject, own)
+    after = None if post is None else _shown(post, subject, own)
     return AnalysisComparison(pre=before, post=after, changes=_changes(before, after))
 
 
@@ -426,21 +429,33 @@ def _recency(
     ]
 
 
-def _shown(stored: CalibrationAnalysis, subject: Subject) -> SessionAnalysis:
+def _shown(stored: CalibrationAnalysis, subject: Subject, own: str | None) -> SessionAnalysis:
     """A stored analysis as ``subject`` may see it: group results only for roles that may read
-    protected attributes.
+    protected attributes, and nothing about the reader themself (``own``) before it is shared.
     """
     ratings = RatingsAnalysis.model_validate(stored.result["ratings"])
     withheld = bool(ratings.groups) and not subject.may_read_sensitive
     if withheld:
         ratings = ratings.model_copy(update={"groups": []})
+    if own is not None:
+        ratings = ratings.model_copy(
+            update={"individuals": [i for i in ratings.individuals if i.id != own]}
+        )
+    recency = [RecencyItem.model_validate(r) for r in stored.result["recency"]]
     return SessionAnalysis(
         phase=stored.phase,
         at=stored.created_at,
         ratings=ratings,
-        recency=[RecencyItem.model_validate(r) for r in stored.result["recency"]],
+        recency=[r for r in recency if r.employee_id != own],
         groups_withheld=withheld,
     )
+
+
+def _own_hidden(session: Session, subject: Subject, cycle: ReviewCycle) -> str | None:
+    """The reader's own HRIS id while their rating is not theirs to read yet (else None)."""
+    if subject.employee_id is None or cycle.status in SHARED_STATUSES:
+        return None
+    return people_queries.employee_numbers(session, [subject.employee_id]).get(subject.employee_id)
 
 
 def _changes(pre: SessionAnalysis | None, post: SessionAnalysis | None) -> list[str]:
@@ -551,9 +566,13 @@ def adjust(
 def list_adjustments(
     session: Session, subject: Subject, *, cycle: str, name: str
 ) -> list[Adjustment]:
-    """Every adjustment of a session, with its reason."""
-    _, found = _session(session, subject, cycle, name)
-    made = queries.adjustments(session, found.id)
+    """Every adjustment of a session, with its reason (none about the reader before shared)."""
+    row, found = _session(session, subject, cycle, name)
+    made = [
+        a
+        for a in queries.adjustments(session, found.id)
+        if not _own_unshared(subject, row, a.employee_id)
+    ]
     numbers = people_queries.employee_numbers(session, {a.employee_id for a in made})
     return [_read_adjustment(a, numbers) for a in made]
 
@@ -601,7 +620,12 @@ def _route(
     ]
     existing = queries.approval_items(session, session_id=found.id)
     queued = {(i.employee_id, i.rule) for i in existing}
-    _reopen_rejected(session, subject, found, existing, cases)
+    routed = {(r.employee_id, r.rule): r for r in routing.route(cases)}
+    # without an analysis the evidence rule cannot be judged: its cases stand as they are
+    judged: set[str] = {str(rule.name) for rule in routing.DEFAULT_POLICY.rules} - (
+        {"rating_not_supported"} if result is None else set()
+    )
+    _revisit(session, subject, found, existing, routed, judged)
     new = [
         ApprovalRow(
             tenant_id=subject.tenant_id,
@@ -613,7 +637,7 @@ def _route(
             raised_by_id=r.raised_by,
             status="pending",
         )
-        for r in routing.route(cases)
+        for r in routed.values()
         if (r.employee_id, r.rule) not in queued
     ]
     if new:
@@ -625,33 +649,49 @@ def _route(
         )
 
 
-def _reopen_rejected(
+def _revisit(
     session: Session,
     subject: Subject,
     found: SessionRow,
     items: Sequence[ApprovalRow],
-    cases: Sequence[routing.Case],
+    routed: dict[tuple[int, str], routing.Routed],
+    judged: set[str],
 ) -> None:
-    """A rejected case goes back to the committee; once they adjust that person again, the
-    case returns to the approver's queue with the new values.
+    """Bring the queue up to date with the session's current values.
+
+    * A case its rule no longer names (the rating moved off the lowest, the change was undone)
+      is withdrawn, whether it waited or was decided on values that are gone.
+    * A decided case whose person's rating was changed after the decision goes back to the
+      approver with the new reason: an approval covers the rating it saw, and a rejection sends
+      the case back to the committee until they change it.
     """
-    last_change: dict[int, datetime] = {}
+    last_change: dict[int, datetime] = {}  # every rule reads the rating, so its changes count
     for a in queries.adjustments(session, found.id):
-        last_change[a.employee_id] = a.at
+        if a.field == "rating":
+            last_change[a.employee_id] = a.at
     for item in items:
+        if item.status == "withdrawn" or item.rule not in judged:
+            continue
+        current = routed.get((item.employee_id, item.rule))
         changed = last_change.get(item.employee_id)
-        if item.status != "rejected" or item.decided_at is None or changed is None:
-            continue
-        if changed <= item.decided_at:
-            continue
-        item.status, item.decided_by, item.decided_by_id = "pending", None, None
-        item.decision_reason, item.decided_at = None, None
-        item.raised_by_id = next(
-            (c.raised_by for c in cases if c.employee_id == item.employee_id), item.raised_by_id
+        decided_before_change = (
+            item.decided_at is not None and changed is not None and changed > item.decided_at
         )
-        audit.record(
-            session, subject, AuditRecord("approval.reopen", "approval_item", item.id, None)
-        )
+        if current is None and (item.status == "pending" or decided_before_change):
+            item.status = "withdrawn"
+            action = "approval.withdraw"
+        elif current is not None and decided_before_change:
+            item.status, item.reason, item.raised_by_id = (
+                "pending",
+                current.reason,
+                current.raised_by,
+            )
+            action = "approval.reopen"
+        else:
+            continue
+        item.decided_by, item.decided_by_id, item.decision_reason = None, None, None
+        item.decided_at = None
+        audit.record(session, subject, AuditRecord(action, "approval_item", item.id, None))
     session.flush()
 
 
@@ -664,7 +704,9 @@ def approval_queue(
         return []
     items = queries.approval_items(session, approver_role=role, status=status)
     visible = people_queries.visible_ids(session, subject, as_of=utctoday())
-    return _read_items(session, [i for i in items if i.employee_id in visible])
+    # never a case about oneself: nobody decides it, and it would show one's own rating early
+    mine = subject.employee_id
+    return _read_items(session, [i for i in items if i.employee_id in visible - {mine}])
 
 
 def decide(session: Session, subject: Subject, *, item_id: int, data: Decision) -> ApprovalItem:
@@ -812,9 +854,27 @@ def _session(
     """
     row = _cycle(session, cycle)
     found = queries.session_by_name(session, row.id, name)
-    if found is None or (subject.role not in VIEWERS and not _is_member(session, found, subject)):
+    if found is None or not _may_read(session, subject, found):
         raise NotFound(f"No calibration session {name!r} in {cycle!r}.")
     return row, found
+
+
+def _may_read(session: Session, subject: Subject, found: SessionRow) -> bool:
+    """Through the visibility rule: a role that sees the whole tenant; an hrbp whose org units
+    cover the whole population; a committee member while the session is open (the calibrator
+    role ends with the session).
+    """
+    if subject.sees_whole_tenant and subject.role in VIEWERS:
+        return True
+    if subject.role == "hrbp":
+        visible = people_queries.visible_ids(session, subject, as_of=utctoday())
+        return set(queries.population(session, found.id)) <= visible
+    return found.status == "open" and _is_member(session, found, subject)
+
+
+def _own_unshared(subject: Subject, cycle: ReviewCycle, employee_id: int) -> bool:
+    """Whatever their role, nobody reads their own rating before the cycle shares it."""
+    return employee_id == subject.employee_id and cycle.status not in SHARED_STATUSES
 
 
 def _is_member(session: Session, found: SessionRow, subject: Subject) -> bool:

@@ -29,7 +29,7 @@ VOTES = ("agree", "question")
 ADJUSTED_FIELDS = ("rating", "potential")
 ANALYSIS_PHASES = ("pre", "post")
 APPROVER_ROLES = ("hrbp", "legal", "compensation")
-APPROVAL_STATUSES = ("pending", "approved", "rejected")
+APPROVAL_STATUSES = ("pending", "approved", "rejected", "withdrawn")
 #: Shortest reason an adjustment or a decision may give.
 MIN_REASON = 20
 

@@ -114,7 +114,7 @@ def _finalize(session: Session, subject: Subject, cycle: ReviewCycleRow) -> None
     session.flush()
     for s in calibration_queries.sessions_of(session, cycle.id):
         for item in calibration_queries.approval_items(session, session_id=s.id):
-            if item.rule != "promotion_proposed" or item.status == "pending":
+            if item.rule != "promotion_proposed" or item.status not in ("approved", "rejected"):
                 continue
             number = people_queries.employee_numbers(session, [item.employee_id])[item.employee_id]
             outcomes.append(
@@ -139,6 +139,8 @@ def nine_box_grid(session: Session, subject: Subject, *, cycle: str) -> list[Nin
     if row is None:
         raise NotFound(f"No review cycle named {cycle!r}; `meritline cycle list` shows them.")
     visible = people_queries.visible_ids(session, subject, as_of=utcnow().date())
+    if row.status not in service.SHARED_STATUSES:  # one's own place only once it is shared
+        visible.discard(subject.employee_id or -1)
     found = [p for p in queries.nine_box_positions(session, row.id) if p.employee_id in visible]
     numbers = people_queries.employee_numbers(session, {p.employee_id for p in found})
     return [

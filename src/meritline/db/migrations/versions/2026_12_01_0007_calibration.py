@@ -117,7 +117,8 @@ def upgrade() -> None:
             name=op.f("ck_approval_item_approver_role"),
         ),
         sa.CheckConstraint(
-            "status IN ('pending', 'approved', 'rejected')", name=op.f("ck_approval_item_status")
+            "status IN ('pending', 'approved', 'rejected', 'withdrawn')",
+            name=op.f("ck_approval_item_status"),
         ),
         sa.ForeignKeyConstraint(
             ["tenant_id", "employee_id"],
