@@ -162,6 +162,7 @@ def test_a_gap_confined_to_one_department_is_found_within_it() -> None:
         chance_flags += len(flagged) - 1
         women = next(f for f in found if (f.attribute, f.group) == ("gender within A", "F"))
         assert women.controlled_gap is not None and -1.4 < women.controlled_gap < -0.6
+        assert {f.below_four_fifths for f in found} == {None}  # no four-fifths screen within
     assert chance_flags <= 3
     # strata under twice the minimum group size are left out
     small = group_disparities(

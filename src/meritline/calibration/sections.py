@@ -276,11 +276,13 @@ def distribution_section(
     p = p_text(d.p_value)
     if significant:
         mean_gap = sum(float(v) * (share[v] - guide[v]) for v in values)
+        up_gap = observed_up - expected_up
+        # a direction only when the average and the top ratings agree on it
         direction = (
             "more generous than the guideline"
-            if mean_gap > 0.05
+            if mean_gap > 0.05 and up_gap >= 0
             else "harsher than the guideline"
-            if mean_gap < -0.05
+            if mean_gap < -0.05 and up_gap <= 0
             else "shaped differently from the guideline"
         )
         widest = max(values, key=lambda v: abs(share[v] - guide[v]))

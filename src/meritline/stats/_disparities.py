@@ -118,7 +118,8 @@ def group_disparities(
         confined to one department shows there rather than diluted across the company. Each
         attribute is reported per stratum as ``"<attribute> within <value>"``, for strata of at
         least ``2 * min_group_size`` people; the selection threshold stays the overall one and
-        the q-values run across every stratum's tests.
+        the q-values run across every stratum's tests. The four-fifths rule is not applied
+        within strata (``below_four_fifths`` is None there): its groups are small.
 
     Returns
     -------
@@ -161,7 +162,7 @@ def group_disparities(
             label = labelled[columns[0]].astype(str)
             for column in columns[1:]:  # column-wise, not a Python join per row
                 label = label + JOINER + labelled[column].astype(str)
-            findings += _attribute(
+            found = _attribute(
                 labelled.assign(_group=label),
                 name if stratum is None else f"{name}{WITHIN}{stratum}",
                 rating=rating,
@@ -169,6 +170,12 @@ def group_disparities(
                 min_group_size=min_group_size,
                 alpha=alpha,
             )
+            if stratum is not None:
+                # the four-fifths rule is a screen for an organisation's groups; within a
+                # department the groups are small and it fires by chance (see the module notes)
+                for finding in found:
+                    finding["below_four_fifths"] = None
+            findings += found
     _add_q_values(findings, alpha)
     return [GroupFinding(**f) for f in findings]
 
