@@ -63,7 +63,7 @@ from meritline.models.calibration import APPROVER_ROLES
 from meritline.people import queries as people_queries
 from meritline.reviews import queries as review_queries
 from meritline.reviews.flows import nine_box_grid
-from meritline.reviews.service import SHARED_STATUSES, template_of
+from meritline.reviews.service import SHARED_STATUSES, cycle_row, template_of
 
 ORGANISERS = frozenset({"admin", "hrbp"})
 #: Who may read any session besides its committee: organisers, and the roles that audit
@@ -85,7 +85,7 @@ def create_session(
 ) -> CalibrationSession:
     """Create a session over the people of ``data``'s org units and list the subject sees."""
     require_role(subject, *ORGANISERS)
-    row = _cycle(session, cycle)
+    row = cycle_row(session, cycle)
     if row.status not in ("open", "calibration"):
         raise Conflict(f"Cycle {cycle!r} is {row.status!r}; sessions are for open cycles.")
     if queries.session_by_name(session, row.id, data.name) is not None:
@@ -154,7 +154,7 @@ def create_session(
 
 def list_sessions(session: Session, subject: Subject, *, cycle: str) -> list[CalibrationSession]:
     """The cycle's sessions the subject organises or sits on."""
-    row = _cycle(session, cycle)
+    row = cycle_row(session, cycle)
     found = []
     for s in queries.sessions_of(session, row.id):
         if _may_read(session, subject, s):
@@ -839,20 +839,13 @@ def lock(session: Session, subject: Subject, *, cycle: str, name: str) -> LockRe
 # --- shared --------------------------------------------------------------------------------
 
 
-def _cycle(session: Session, name: str) -> ReviewCycle:
-    cycle = review_queries.by_name(session, name)
-    if cycle is None:
-        raise NotFound(f"No review cycle named {name!r}; `meritline cycle list` shows them.")
-    return cycle
-
-
 def _session(
     session: Session, subject: Subject, cycle: str, name: str
 ) -> tuple[ReviewCycle, SessionRow]:
     """The cycle and the session, if the subject may read it (organisers, auditors, its
     committee) (else 404).
     """
-    row = _cycle(session, cycle)
+    row = cycle_row(session, cycle)
     found = queries.session_by_name(session, row.id, name)
     if found is None or not _may_read(session, subject, found):
         raise NotFound(f"No calibration session {name!r} in {cycle!r}.")

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from meritline.access.subject import Subject
 from meritline.calibration import queries as calibration_queries
 from meritline.clock import utcnow
-from meritline.errors import Conflict, NotFound
+from meritline.errors import Conflict
 from meritline.models import NineBoxPosition
 from meritline.models import ReviewCycle as ReviewCycleRow
 from meritline.people import queries as people_queries
@@ -135,9 +135,7 @@ def _finalize(session: Session, subject: Subject, cycle: ReviewCycleRow) -> None
 
 def nine_box_grid(session: Session, subject: Subject, *, cycle: str) -> list[NineBoxItem]:
     """The cycle's 9-box positions of the employees the subject sees."""
-    row = queries.by_name(session, cycle)
-    if row is None:
-        raise NotFound(f"No review cycle named {cycle!r}; `meritline cycle list` shows them.")
+    row = service.cycle_row(session, cycle)
     visible = people_queries.visible_ids(session, subject, as_of=utcnow().date())
     if row.status not in service.SHARED_STATUSES:  # one's own place only once it is shared
         visible.discard(subject.employee_id or -1)

@@ -90,7 +90,7 @@ def list_cycles(session: Session, subject: Subject) -> list[ReviewCycle]:
 
 def get_cycle(session: Session, subject: Subject, *, name: str) -> ReviewCycle:
     """One cycle by name."""
-    return ReviewCycle.model_validate(_cycle(session, name))
+    return ReviewCycle.model_validate(cycle_row(session, name))
 
 
 def transition_cycle(
@@ -98,7 +98,7 @@ def transition_cycle(
 ) -> ReviewCycle:
     """Move a cycle to the next status of its lifecycle; the change is kept with its actor."""
     require_role(subject, *CYCLE_MANAGERS)
-    cycle = _cycle(session, name)
+    cycle = cycle_row(session, name)
     expected = NEXT_STATUS.get(cycle.status)
     if to_status != expected:
         then = f"it can move to {expected!r} next" if expected else "it is closed"
@@ -130,7 +130,7 @@ def transition_cycle(
 
 def cycle_history(session: Session, subject: Subject, *, name: str) -> list[Transition]:
     """Every status change of a cycle, oldest first."""
-    cycle = _cycle(session, name)
+    cycle = cycle_row(session, name)
     return [
         Transition(from_status=t.from_status, to_status=t.to_status, actor=t.actor, at=t.at)
         for t in queries.transitions(session, cycle.id)
@@ -142,7 +142,8 @@ def template_of(cycle: ReviewCycleRow) -> CycleTemplate:
     return CycleTemplate.model_validate(cycle.template)
 
 
-def _cycle(session: Session, name: str) -> ReviewCycleRow:
+def cycle_row(session: Session, name: str) -> ReviewCycleRow:
+    """The cycle named ``name`` (``NotFound`` saying how to list them)."""
     cycle = queries.by_name(session, name)
     if cycle is None:
         raise NotFound(f"No review cycle named {name!r}; `meritline cycle list` shows them.")
@@ -171,7 +172,7 @@ def amend_review(
 
     Fields the amendment does not set keep the latest version's values.
     """
-    row = _cycle(session, cycle)
+    row = cycle_row(session, cycle)
     employee = _visible(session, subject, employee_id)
     _may_author(subject, employee, employee_id, data.kind)
     versions = queries.review_versions(session, row.id, employee, data.kind)
@@ -203,7 +204,7 @@ def review_history(
     session: Session, subject: Subject, *, cycle: str, employee_id: str
 ) -> list[Review]:
     """Every version of one employee's reviews in a cycle, through the visibility rule."""
-    row = _cycle(session, cycle)
+    row = cycle_row(session, cycle)
     employee = _visible(session, subject, employee_id)
     versions = _own_reviews_shared(subject, row, queries.review_versions(session, row.id, employee))
     numbers = _numbers(session, versions)
@@ -215,7 +216,7 @@ def latest_reviews(
     session: Session, subject: Subject, *, cycle: str, kind: str = "manager"
 ) -> list[Review]:
     """The latest version of each visible employee's review of ``kind`` in a cycle."""
-    row = _cycle(session, cycle)
+    row = cycle_row(session, cycle)
     visible = people_queries.visible_ids(session, subject, as_of=utctoday())
     versions = _own_reviews_shared(
         subject,
@@ -243,7 +244,7 @@ def _writable(
     session: Session, subject: Subject, cycle: str, employee_id: str, data: ReviewSubmit
 ) -> tuple[ReviewCycleRow, int]:
     """The cycle and the employee, once the subject may write this review now."""
-    row = _cycle(session, cycle)
+    row = cycle_row(session, cycle)
     employee = _visible(session, subject, employee_id)
     _may_author(subject, employee, employee_id, data.kind)
     template = template_of(row)
@@ -397,7 +398,7 @@ def request_feedback(
 ) -> list[FeedbackItem]:
     """Ask colleagues for feedback on an employee; asking someone twice asks once."""
     require_role(subject, *REVIEWERS)
-    row = _cycle(session, cycle)
+    row = cycle_row(session, cycle)
     employee = _visible(session, subject, employee_id)
     if not template_of(row).peer_feedback:
         raise InvalidInput(f"Cycle {cycle!r} has no peer feedback.")
@@ -481,7 +482,7 @@ def feedback_summary(
     session: Session, subject: Subject, *, cycle: str, employee_id: str
 ) -> FeedbackSummary:
     """The feedback on one employee: answers only from the threshold on, anonymity kept."""
-    row = _cycle(session, cycle)
+    row = cycle_row(session, cycle)
     employee = _visible(session, subject, employee_id)
     if subject.employee_id == employee and not subject.sees_whole_tenant:
         raise NotFound("Feedback about yourself is shared with you by your manager.")
