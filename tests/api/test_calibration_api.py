@@ -328,7 +328,7 @@ def test_a_cycle_is_calibrated_from_manager_reviews_to_the_lock(org: Org) -> Non
     assert_problem(
         decide(o, two_levels["id"], "facilitator_hrbp"),
         409,
-        "Separation of duties: nobody decides a case about themself or one they raised; "
+        "Separation of duties: nobody decides a case about themself or one they raised or changed; "
         "another approver must.",
     )
     approved = ok(decide(o, two_levels["id"], "hrbp"))
@@ -721,7 +721,7 @@ def test_nobody_decides_a_case_about_themself(org: Org) -> None:
     ok(org.post(f"{path}/analyses", "admin"))
     lowest = item_id(org, "H2", "lowest_rating")
     separation = (
-        "Separation of duties: nobody decides a case about themself or one they raised; "
+        "Separation of duties: nobody decides a case about themself or one they raised or changed; "
         "another approver must."
     )
     assert_problem(decide(org, lowest, "hrbp"), 409, separation)  # H2, about H2

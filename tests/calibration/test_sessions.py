@@ -369,3 +369,48 @@ def test_the_routing_policy_is_data() -> None:
         rules=[routing.Rule(name="changed_two_levels", approver_role="hrbp", threshold=1)]
     )
     assert [r.rule for r in routing.route([case], strict)] == ["changed_two_levels"]
+
+
+def test_a_person_is_calibrated_once_per_cycle(db: Database, acme: Subject) -> None:
+    with db.unit_of_work(acme.tenant_id) as session, pytest.raises(Conflict, match="once per"):
+        sessions.create_session(
+            session,
+            acme,
+            cycle=CYCLE,
+            data=SessionCreate(name="Team A", facilitator="M1", org_units=["Engineering/A"]),
+        )
+
+
+def test_whoever_changed_a_rating_last_does_not_decide_its_case(
+    db: Database, acme: Subject
+) -> None:
+    facilitator = as_(db, acme, "M0", "calibrator")
+    hrbp = as_(db, acme, "H", "hrbp", ["Engineering"])
+    for who, rating, reason in (
+        (facilitator, 5, "Carried the migration almost alone this year"),
+        (hrbp, 1, "The migration was a team effort; two deadlines missed"),
+    ):
+        with db.unit_of_work(acme.tenant_id) as session:
+            sessions.adjust(
+                session,
+                who,
+                cycle=CYCLE,
+                name=NAME,
+                employee_id="A5",
+                data=AdjustmentCreate(rating=rating, reason=reason),
+            )
+    with db.unit_of_work(acme.tenant_id) as session:
+        [item] = [
+            i
+            for i in sessions.approval_queue(session, acme)
+            if (i.employee_id, i.rule) == ("A5", "changed_two_levels")
+        ]
+    # the waiting case describes the rating as it is now
+    assert "(3 to 1)" in item.reason
+    decision = Decision(decision="approved", reason="Checked against the evidence: fine")
+    for changer in (hrbp, as_(db, acme, "M0", "hrbp", ["Engineering"])):
+        with db.unit_of_work(acme.tenant_id) as session, pytest.raises(Conflict, match="changed"):
+            sessions.decide(session, changer, item_id=item.id, data=decision)
+    other = as_(db, acme, "P", "hrbp", ["Engineering"])
+    with db.unit_of_work(acme.tenant_id) as session:
+        assert sessions.decide(session, other, item_id=item.id, data=decision).status == "approved"

@@ -30,7 +30,7 @@ from meritline.reviews import service as reviews
 from meritline.reviews.schemas import ReviewCycleCreate, ReviewSubmit
 from meritline.writeback import delivery, service
 from meritline.writeback.destinations.csv_file import COLUMNS
-from meritline.writeback.schemas import DestinationCreate
+from meritline.writeback.schemas import DestinationCreate, Outcome
 from tests.fixtures.factories import import_lines, new_tenant, person_line
 
 CYCLE = "FY2026"
@@ -266,3 +266,24 @@ def test_finalising_waits_for_open_sessions_and_destinations_are_checked(
 def _cycle_id(db: Database, who: Subject) -> int:
     with db.unit_of_work(who.tenant_id, read_only=True) as session:
         return reviews.get_cycle(session, who, name=CYCLE).id
+
+
+def test_rows_another_deliverer_wrote_are_kept_and_keys_are_queued_once(
+    db: Database, acme: Subject, tmp_path: Path
+) -> None:
+    path = tmp_path / "ratings.csv"
+    # a row written by a deliverer that has not recorded its delivery yet
+    path.write_text(
+        ",".join(COLUMNS)
+        + "\nrating.finalized:9:X9,rating.finalized,FY2025,X9,4,,,,,,2025-12-31\n",
+        encoding="utf-8",
+    )
+    add(db, acme, name="hris", type="csv", target=str(path), topics=["rating.finalized"])
+    finalize(db, acme)
+    run(db, acme)
+    rows = list(csv.DictReader(path.read_text(encoding="utf-8").splitlines()))
+    assert {r["employee_id"] for r in rows} == {"X9", *RATINGS}
+    outcome = Outcome(topic="rating.finalized", idempotency_key="k:1", payload={"rating": 3})
+    with db.unit_of_work(acme.tenant_id) as session:
+        assert service.enqueue(session, acme, [outcome, outcome]) == 1
+        assert service.enqueue(session, acme, [outcome]) == 0

@@ -162,9 +162,51 @@ def approval_items(
     return session.scalars(query.order_by(ApprovalItem.id)).all()
 
 
-def approval_item(session: Session, item_id: int) -> ApprovalItem | None:
-    """One routed case."""
-    return session.scalars(select(ApprovalItem).where(ApprovalItem.id == item_id)).first()
+def approval_item(
+    session: Session, item_id: int, *, for_update: bool = False
+) -> ApprovalItem | None:
+    """One routed case (``for_update``: locked for this transaction on PostgreSQL)."""
+    query = select(ApprovalItem).where(ApprovalItem.id == item_id)
+    if for_update:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def lock_session_row(session: Session, session_id: int) -> CalibrationSession | None:
+    """The session re-read under a row lock held to the end of the transaction, so adjusting,
+    voting, analysing, deciding and locking it happen one after another (PostgreSQL; SQLite's
+    writers already queue on its one write lock).
+    """
+    query = (
+        select(CalibrationSession)
+        .where(CalibrationSession.id == session_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.scalars(query).first()
+
+
+def in_other_sessions(session: Session, cycle_id: int, employee_ids: Sequence[int]) -> list[int]:
+    """Which of these employees some session of the cycle already calibrates."""
+    if not employee_ids:
+        return []
+    return list(
+        session.scalars(
+            select(CalibrationPopulation.employee_id)
+            .join(
+                CalibrationSession,
+                and_(
+                    CalibrationSession.tenant_id == CalibrationPopulation.tenant_id,
+                    CalibrationSession.id == CalibrationPopulation.session_id,
+                ),
+            )
+            .where(
+                CalibrationSession.cycle_id == cycle_id,
+                CalibrationPopulation.employee_id.in_(list(employee_ids)),
+            )
+            .distinct()
+        )
+    )
 
 
 def evidence_scores(session: Session, employee_ids: Iterable[int], as_of: date) -> dict[int, float]:

@@ -63,7 +63,7 @@ from meritline.models.calibration import APPROVER_ROLES
 from meritline.people import queries as people_queries
 from meritline.reviews import queries as review_queries
 from meritline.reviews.flows import nine_box_grid
-from meritline.reviews.service import SHARED_STATUSES, cycle_row, template_of
+from meritline.reviews.service import SHARED_STATUSES, cycle_row, locked_cycle, template_of
 
 ORGANISERS = frozenset({"admin", "hrbp"})
 #: Who may read any session besides its committee: organisers, and the roles that audit
@@ -85,7 +85,7 @@ def create_session(
 ) -> CalibrationSession:
     """Create a session over the people of ``data``'s org units and list the subject sees."""
     require_role(subject, *ORGANISERS)
-    row = cycle_row(session, cycle)
+    row = locked_cycle(session, cycle)  # no finalising while the session is made
     if row.status not in ("open", "calibration"):
         raise Conflict(f"Cycle {cycle!r} is {row.status!r}; sessions are for open cycles.")
     if queries.session_by_name(session, row.id, data.name) is not None:
@@ -109,6 +109,13 @@ def create_session(
     )
     if not chosen:
         raise InvalidInput("Nobody you can see is in that population.")
+    taken = queries.in_other_sessions(session, row.id, chosen)
+    if taken:
+        example = people_queries.employee_numbers(session, taken[:1]).get(taken[0])
+        raise Conflict(
+            f"{len(taken)} of these people (e.g. {example}) are in another session of {cycle!r}: "
+            "each person is calibrated once per cycle."
+        )
     created = SessionRow(
         tenant_id=subject.tenant_id,
         cycle_id=row.id,
@@ -220,7 +227,7 @@ def cast_vote(
     _row, found = _session(session, subject, cycle, name)
     if not _is_member(session, found, subject) or subject.employee_id is None:
         raise NotFound(f"You are not on session {name!r}.")
-    _open(found)
+    _open(_writing(session, found))
     employee = _in_population(session, found, employee_id)
     vote = queries.vote_of(session, found.id, subject.employee_id, employee)
     if vote is None:
@@ -296,6 +303,7 @@ def analyze(session: Session, subject: Subject, *, cycle: str, name: str) -> Ses
     any adjustment, ``post`` after.
     """
     row, found = _session(session, subject, cycle, name)
+    _writing(session, found)
     result, recency = _analysis(session, subject, found, row)
     phase = "post" if queries.adjustments(session, found.id) else "pre"
     stored = CalibrationAnalysis(
@@ -507,7 +515,7 @@ def adjust(
     row, found = _session(session, subject, cycle, name)
     if subject.role not in ORGANISERS and subject.employee_id != found.facilitator_id:
         raise NotFound("Only the facilitator or an organiser changes ratings in a session.")
-    _open(found)
+    _open(_writing(session, found))
     if row.status != "calibration":
         raise Conflict(f"Cycle {cycle!r} is {row.status!r}; adjustments are made in calibration.")
     employee = _in_population(session, found, employee_id)
@@ -687,6 +695,10 @@ def _revisit(
                 current.raised_by,
             )
             action = "approval.reopen"
+        elif current is not None and item.status == "pending":
+            # still waiting: it describes the values as they are now, and who set them
+            item.reason, item.raised_by_id = current.reason, current.raised_by
+            continue
         else:
             continue
         item.decided_by, item.decided_by_id, item.decision_reason = None, None, None
@@ -711,7 +723,7 @@ def approval_queue(
 
 def decide(session: Session, subject: Subject, *, item_id: int, data: Decision) -> ApprovalItem:
     """Approve or reject a routed case, with a reason; never one's own case or change."""
-    item = queries.approval_item(session, item_id)
+    item = queries.approval_item(session, item_id, for_update=True)
     if item is None or (subject.role != "admin" and subject.role != item.approver_role):
         raise NotFound(f"No approval item {item_id} in your queue.")
     visible = people_queries.visible_ids(session, subject, as_of=utctoday())
@@ -722,10 +734,15 @@ def decide(session: Session, subject: Subject, *, item_id: int, data: Decision) 
             "Decide as a named person (--as EMPLOYEE --role ROLE): "
             "separation of duties needs to know who decides."
         )
-    if subject.employee_id in (item.employee_id, item.raised_by_id):
+    changed_it = any(
+        a.actor_employee_id == subject.employee_id
+        for a in queries.adjustments(session, item.session_id)
+        if a.employee_id == item.employee_id
+    )
+    if subject.employee_id in (item.employee_id, item.raised_by_id) or changed_it:
         raise Conflict(
             "Separation of duties: nobody decides a case about themself or one "
-            "they raised; another approver must."
+            "they raised or changed; another approver must."
         )
     if item.status != "pending":
         raise Conflict(f"Approval item {item_id} is already {item.status}.")
@@ -776,7 +793,7 @@ def lock(session: Session, subject: Subject, *, cycle: str, name: str) -> LockRe
     row, found = _session(session, subject, cycle, name)
     if subject.role not in ORGANISERS and subject.employee_id != found.facilitator_id:
         raise NotFound("Only the facilitator or an organiser locks a session.")
-    _open(found)
+    _open(_writing(session, found))
     items = queries.approval_items(session, session_id=found.id)
     pending = [i for i in items if i.status == "pending"]
     if pending:
@@ -862,7 +879,11 @@ def _may_read(session: Session, subject: Subject, found: SessionRow) -> bool:
     if subject.role == "hrbp":
         visible = people_queries.visible_ids(session, subject, as_of=utctoday())
         return set(queries.population(session, found.id)) <= visible
-    return found.status == "open" and _is_member(session, found, subject)
+    return (
+        subject.role == "calibrator"
+        and found.status == "open"
+        and _is_member(session, found, subject)
+    )
 
 
 def _own_unshared(subject: Subject, cycle: ReviewCycle, employee_id: int) -> bool:
@@ -872,6 +893,15 @@ def _own_unshared(subject: Subject, cycle: ReviewCycle, employee_id: int) -> boo
 
 def _is_member(session: Session, found: SessionRow, subject: Subject) -> bool:
     return any(m.employee_id == subject.employee_id for m in queries.members(session, found.id))
+
+
+def _writing(session: Session, found: SessionRow) -> SessionRow:
+    """The session under its row lock for the rest of the transaction, its state re-read: a
+    change and a lock of the same session never interleave.
+    """
+    locked = queries.lock_session_row(session, found.id)
+    assert locked is not None  # it was just read, and sessions are not deleted
+    return locked
 
 
 def _open(found: SessionRow) -> None:
@@ -975,7 +1005,7 @@ def packet(session: Session, subject: Subject, *, cycle: str, name: str) -> Pack
     items = [
         i
         for i in queries.approval_items(session, session_id=found.id)
-        if i.employee_id in population
+        if i.employee_id in population and not _own_unshared(subject, row, i.employee_id)
     ]
     return Packet(
         session=_read_session(session, found, row),

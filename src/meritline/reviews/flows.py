@@ -31,23 +31,21 @@ from meritline.writeback.schemas import Outcome
 def advance_cycle(session: Session, subject: Subject, *, name: str, to_status: str) -> ReviewCycle:
     """Move a cycle on; finalising it also places the 9-box and queues the outcomes."""
     if to_status == "finalized":
-        row = queries.by_name(session, name)
-        if row is not None:
-            open_sessions = [
-                s.name
-                for s in calibration_queries.sessions_of(session, row.id)
-                if s.status == "open"
-            ]
-            if open_sessions:
-                raise Conflict(
-                    f"Calibration session(s) {', '.join(map(repr, open_sessions))} are still "
-                    "open; lock them before finalising."
-                )
+        # the cycle's row lock first: no session can be created while it is checked and moved
+        locked = service.locked_cycle(session, name)
+        open_sessions = [
+            s.name
+            for s in calibration_queries.sessions_of(session, locked.id)
+            if s.status == "open"
+        ]
+        if open_sessions:
+            raise Conflict(
+                f"Calibration session(s) {', '.join(map(repr, open_sessions))} are still "
+                "open; lock them before finalising."
+            )
     cycle = service.transition_cycle(session, subject, name=name, to_status=to_status)
     if to_status == "finalized":
-        row = queries.by_id(session, cycle.id)
-        assert row is not None
-        _finalize(session, subject, row)
+        _finalize(session, subject, service.cycle_row(session, name))
     return cycle
 
 

@@ -24,6 +24,18 @@ def by_name(session: Session, name: str) -> ReviewCycle | None:
     return session.scalars(select(ReviewCycle).where(ReviewCycle.name == name)).first()
 
 
+def lock_cycle_row(session: Session, cycle_id: int) -> ReviewCycle | None:
+    """The cycle re-read under a row lock to the end of the transaction (PostgreSQL), so its
+    status changes one at a time and nothing joins it while it moves.
+    """
+    return session.scalars(
+        select(ReviewCycle)
+        .where(ReviewCycle.id == cycle_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+
+
 def by_id(session: Session, cycle_id: int) -> ReviewCycle | None:
     """The cycle with this id."""
     return session.scalars(select(ReviewCycle).where(ReviewCycle.id == cycle_id)).first()

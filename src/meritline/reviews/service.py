@@ -98,7 +98,7 @@ def transition_cycle(
 ) -> ReviewCycle:
     """Move a cycle to the next status of its lifecycle; the change is kept with its actor."""
     require_role(subject, *CYCLE_MANAGERS)
-    cycle = cycle_row(session, name)
+    cycle = locked_cycle(session, name)
     expected = NEXT_STATUS.get(cycle.status)
     if to_status != expected:
         then = f"it can move to {expected!r} next" if expected else "it is closed"
@@ -140,6 +140,13 @@ def cycle_history(session: Session, subject: Subject, *, name: str) -> list[Tran
 def template_of(cycle: ReviewCycleRow) -> CycleTemplate:
     """A cycle's template, validated."""
     return CycleTemplate.model_validate(cycle.template)
+
+
+def locked_cycle(session: Session, name: str) -> ReviewCycleRow:
+    """The cycle named ``name`` under its row lock for the rest of the transaction."""
+    locked = queries.lock_cycle_row(session, cycle_row(session, name).id)
+    assert locked is not None
+    return locked
 
 
 def cycle_row(session: Session, name: str) -> ReviewCycleRow:
@@ -446,8 +453,7 @@ def request_feedback(
         ),
     )
     asked_now = queries.feedback_on(session, row.id, employee)
-    # who was asked and whether they answered; never what they answered (see feedback_summary)
-    return [i.model_copy(update={"response": None}) for i in _feedback_items(session, asked_now)]
+    return [_as_asked(i) for i in _feedback_items(session, asked_now)]
 
 
 def answer_feedback(
@@ -490,8 +496,16 @@ def feedback_summary(
     submitted = [f for f in rows if f.status == "submitted"]
     threshold = template_of(row).min_peer_responses
     shown = len(submitted) >= threshold
+    # anonymous answers need the threshold among themselves: one beside named ones would be
+    # traced to the only colleague asked anonymously
+    anonymous = [f for f in submitted if f.anonymous]
+    withheld = len(anonymous) if len(anonymous) < threshold else 0
+    visible_answers = [f for f in submitted if not f.anonymous or not withheld]
     note = (
         f"{len(submitted)} answer(s): shown."
+        if shown and not withheld
+        else f"{len(submitted)} answer(s): shown but for {withheld} anonymous one(s), held back "
+        f"until {threshold} anonymous answers exist."
         if shown
         else f"{len(submitted)} of the {threshold} answers needed before any is shown "
         "(so no answer can be traced to its author)."
@@ -508,8 +522,19 @@ def feedback_summary(
         threshold=threshold,
         shown=shown,
         note=note,
-        items=_answers(session, submitted) if shown else [],
+        items=_answers(session, visible_answers) if shown else [],
     )
+
+
+def _as_asked(item: FeedbackItem) -> FeedbackItem:
+    """A request as its requester sees it: whom they asked, never what was answered, and for an
+    anonymous request not even whether or when that person answered (the answers' count is in
+    ``feedback_summary``).
+    """
+    hidden: dict[str, object] = {"response": None}
+    if item.anonymous:
+        hidden |= {"status": "asked", "responded_at": None}
+    return item.model_copy(update=hidden)
 
 
 def _answers(session: Session, rows: Sequence[PeerFeedback]) -> list[FeedbackItem]:

@@ -82,7 +82,7 @@ def deliver(
         for destination_id, items in _by_destination(claimed).items():
             with unit_of_work(read_only=True) as (session, _):
                 target = _destination(session, destination_id, settings)
-            delivered, failures = target.deliver([_envelope(event) for _, event in items])
+            delivered, failures = target.deliver([_envelope(event) for _, event, _ in items])
             after_send(delivered)
             with unit_of_work() as (session, subject):
                 _record(session, items, delivered, failures, now(), max_attempts, report)
@@ -104,22 +104,25 @@ def deliver(
     return report
 
 
-def _claim(session: Session, now: datetime, limit: int) -> list[tuple[int, int, OutboxEvent]]:
+#: A claimed delivery: its id, its event, and its attempt count when claimed (the claim's
+#: token: a deliverer whose lease ran out and was re-claimed records nothing).
+Claimed = tuple[int, OutboxEvent, int]
+
+
+def _claim(session: Session, now: datetime, limit: int) -> list[tuple[int, Claimed]]:
     claimed = []
     for delivery, event in queries.due(session, now, limit=limit):
         delivery.attempts += 1
         delivery.next_attempt_at = now + LEASE
-        claimed.append((delivery.id, delivery.destination_id, event))
+        claimed.append((delivery.destination_id, (delivery.id, event, delivery.attempts)))
     session.flush()
     return claimed
 
 
-def _by_destination(
-    claimed: list[tuple[int, int, OutboxEvent]],
-) -> dict[int, list[tuple[int, OutboxEvent]]]:
-    grouped: dict[int, list[tuple[int, OutboxEvent]]] = {}
-    for delivery_id, destination_id, event in claimed:
-        grouped.setdefault(destination_id, []).append((delivery_id, event))
+def _by_destination(claimed: list[tuple[int, Claimed]]) -> dict[int, list[Claimed]]:
+    grouped: dict[int, list[Claimed]] = {}
+    for destination_id, item in claimed:
+        grouped.setdefault(destination_id, []).append(item)
     return grouped
 
 
@@ -145,17 +148,19 @@ def _envelope(event: OutboxEvent) -> Envelope:
 
 def _record(
     session: Session,
-    items: list[tuple[int, OutboxEvent]],
+    items: list[Claimed],
     delivered: list[str],
     failures: dict[str, Exception],
     now: datetime,
     max_attempts: int,
     report: DeliveryReport,
 ) -> None:
-    rows = {d.id: d for d in queries.deliveries_by_id(session, [i for i, _ in items])}
+    rows = {d.id: d for d in queries.deliveries_by_id(session, [i for i, _, _ in items])}
     done = set(delivered)
-    for delivery_id, event in items:
+    for delivery_id, event, attempts in items:
         row = rows[delivery_id]
+        if row.status != "pending" or row.attempts != attempts:
+            continue  # our lease ran out and another deliverer took it over: theirs stands
         if event.idempotency_key in done:
             row.status, row.delivered_at, row.last_error = "delivered", now, None
             report.delivered += 1

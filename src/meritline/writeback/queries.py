@@ -74,8 +74,11 @@ def delivered_events(session: Session, destination_id: int) -> Sequence[OutboxEv
 
 
 def deliveries_by_id(session: Session, ids: Sequence[int]) -> Sequence[OutboxDelivery]:
-    """Deliveries by id."""
-    return session.scalars(select(OutboxDelivery).where(OutboxDelivery.id.in_(list(ids)))).all()
+    """Deliveries by id, locked for this transaction on PostgreSQL (recording them)."""
+    query = select(OutboxDelivery).where(OutboxDelivery.id.in_(list(ids)))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return session.scalars(query).all()
 
 
 def counts(session: Session) -> tuple[int, dict[str, int], datetime | None]:

@@ -65,7 +65,9 @@ def enqueue(session: Session, subject: Subject, outcomes: Sequence[Outcome]) -> 
     topic; an outcome whose key is there already is not added again. Returns how many were new.
     """
     known = queries.existing_keys(session, [o.idempotency_key for o in outcomes])
-    fresh = [o for o in outcomes if o.idempotency_key not in known]
+    # one outcome per key, the last given winning, and none the outbox holds already
+    unique = {o.idempotency_key: o for o in outcomes}
+    fresh = [o for key, o in unique.items() if key not in known]
     events = [
         OutboxEvent(
             tenant_id=subject.tenant_id,

@@ -16,6 +16,7 @@ and leaves the others empty. ``idempotency_key`` is unique: an importer can upse
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
 import os
 import tempfile
@@ -77,6 +78,25 @@ def rows_of(envelopes: Sequence[Envelope]) -> str:
     return out.getvalue()
 
 
+def _rows_in(path: Path) -> list[Envelope]:
+    """The outcomes the file already holds, as envelopes (so a rewrite keeps them)."""
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    renamed = {"nine_box": "box", "nine_box_label": "label", "promotion": "decision"}
+    return [
+        Envelope(
+            key=r["idempotency_key"],
+            topic=r["topic"],
+            created_at=r["decided_at"],
+            data={renamed.get(k, k): v for k, v in r.items() if v not in ("", None)},
+        )
+        for r in rows
+        if r.get("idempotency_key")
+    ]
+
+
 class CsvFileDestination(Destination):
     """Rewrite the destination's CSV file with every outcome delivered to it."""
 
@@ -91,10 +111,15 @@ class CsvFileDestination(Destination):
     def deliver(self, envelopes: Sequence[Envelope]) -> tuple[list[str], dict[str, Exception]]:
         path = Path(self.target).expanduser()
         try:
-            handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-            with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-                out.write(rows_of([*self.history, *envelopes]))
-            os.replace(temporary, path)
+            # one writer at a time, and what another deliverer wrote (perhaps not yet recorded
+            # as delivered) is kept: the rows already in the file, then ours by key
+            with open(path.with_name(f".{path.name}.lock"), "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                text = rows_of([*_rows_in(path), *self.history, *envelopes])
+                handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+                with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+                    out.write(text)
+                os.replace(temporary, path)
         except OSError as exc:
             error = PermanentFailure(f"cannot write {path}: {exc.strerror or exc}")
             return [], {e.key: error for e in envelopes}
