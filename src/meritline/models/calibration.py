@@ -120,6 +120,7 @@ class CalibrationAdjustment(TenantScoped, Base):
     __table_args__ = (
         same_tenant_fk("session_id", "calibration_session", ondelete="CASCADE"),
         same_tenant_fk("employee_id", "employee", ondelete="RESTRICT"),
+        same_tenant_fk("actor_employee_id", "employee", ondelete="RESTRICT"),
         one_of("field", ADJUSTED_FIELDS),
         CheckConstraint(f"length(reason) >= {MIN_REASON}", name="reason_given"),
         Index("ix_calibration_adjustment_session", "tenant_id", "session_id", "employee_id"),
@@ -163,6 +164,8 @@ class ApprovalItem(TenantScoped, Base):
         UniqueConstraint("tenant_id", "session_id", "employee_id", "rule"),
         same_tenant_fk("session_id", "calibration_session", ondelete="CASCADE"),
         same_tenant_fk("employee_id", "employee", ondelete="RESTRICT"),
+        same_tenant_fk("raised_by_id", "employee", ondelete="RESTRICT"),
+        same_tenant_fk("decided_by_id", "employee", ondelete="RESTRICT"),
         one_of("approver_role", APPROVER_ROLES),
         one_of("status", APPROVAL_STATUSES),
         Index("ix_approval_item_queue", "tenant_id", "approver_role", "status"),

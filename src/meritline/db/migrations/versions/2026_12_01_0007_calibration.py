@@ -127,6 +127,18 @@ def upgrade() -> None:
             ondelete="RESTRICT",
         ),
         sa.ForeignKeyConstraint(
+            ["tenant_id", "raised_by_id"],
+            ["employee.tenant_id", "employee.id"],
+            name=op.f("fk_approval_item_tenant_id_raised_by_id_employee"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "decided_by_id"],
+            ["employee.tenant_id", "employee.id"],
+            name=op.f("fk_approval_item_tenant_id_decided_by_id_employee"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
             ["tenant_id", "session_id"],
             ["calibration_session.tenant_id", "calibration_session.id"],
             name=op.f("fk_approval_item_tenant_id_session_id_calibration_session"),
@@ -176,6 +188,12 @@ def upgrade() -> None:
             ["tenant_id", "employee_id"],
             ["employee.tenant_id", "employee.id"],
             name=op.f("fk_calibration_adjustment_tenant_id_employee_id_employee"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "actor_employee_id"],
+            ["employee.tenant_id", "employee.id"],
+            name=op.f("fk_calibration_adjustment_tenant_id_actor_employee_id_employee"),
             ondelete="RESTRICT",
         ),
         sa.ForeignKeyConstraint(
