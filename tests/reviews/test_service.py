@@ -4,18 +4,23 @@ that are never edited in place, and who may write and read what.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from meritline.access import service as access
 from meritline.access.subject import Subject
 from meritline.db.session import Database
 from meritline.errors import Conflict, InvalidInput, NotFound
+from meritline.evidence import ingestion
+from meritline.evidence.frames import from_drafts
+from meritline.evidence.signals import ExternalAccount, SignalDraft
+from meritline.models import Signal
 from meritline.reviews import service
 from meritline.reviews.schemas import (
+    Citation,
     CycleTemplate,
     FeedbackAnswer,
     FeedbackRequest,
@@ -245,3 +250,39 @@ def test_a_scale_of_ones_own_has_no_guideline_unless_given() -> None:
     four = [{"value": v, "label": f"L{v}"} for v in range(1, 5)]
     assert CycleTemplate.model_validate({"scale": four}).guideline == {}
     assert CycleTemplate().guideline == {1: 0.1, 2: 0.2, 3: 0.4, 4: 0.2, 5: 0.1}
+
+
+def test_a_signal_from_outside_the_period_is_not_evidence_of_it(
+    db: Database, acme: Subject
+) -> None:
+    drafts = [
+        SignalDraft("gen", "pr_merged", ExternalAccount("employee_id", "E2"), at, f"s{i}")
+        for i, at in enumerate(
+            (datetime(2025, 12, 30, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC))
+        )
+    ]
+    with db.unit_of_work(acme.tenant_id) as session:
+        ingestion.ingest(session, from_drafts(drafts), source="g", origin="g", batch_id=None)
+        ids = {
+            s.occurred_at.year: s.id
+            for s in session.scalars(select(Signal).where(Signal.external_id.in_(["s0", "s1"])))
+        }
+    manager = as_(db, acme, "E1")
+    cite = [Citation(kind="signal", id=ids[2025])]
+    with db.unit_of_work(acme.tenant_id) as session, pytest.raises(InvalidInput, match="outside"):
+        service.submit_review(
+            session,
+            manager,
+            cycle=CYCLE,
+            employee_id="E2",
+            data=ReviewSubmit(rating=3, citations=cite),
+        )
+    with db.unit_of_work(acme.tenant_id) as session:
+        review = service.submit_review(
+            session,
+            manager,
+            cycle=CYCLE,
+            employee_id="E2",
+            data=ReviewSubmit(rating=3, citations=[Citation(kind="signal", id=ids[2026])]),
+        )
+    assert review.citations[0].occurred_at == datetime(2026, 6, 1, tzinfo=UTC)

@@ -358,6 +358,14 @@ def _checked_citations(
             raise InvalidInput(
                 f"Cited {citation.kind} {citation.id} is not evidence about this employee."
             )
+        # a signal is evidence of the period it happened in, not of another cycle's
+        if citation.kind == "signal" and not (
+            cycle.period_start <= when.date() <= cycle.period_end
+        ):
+            raise InvalidInput(
+                f"Cited signal {citation.id} happened on {when.date()}, outside the cycle's "
+                f"period ({cycle.period_start} to {cycle.period_end})."
+            )
         checked.append(citation.model_copy(update={"occurred_at": when}))
     return checked
 
