@@ -21,6 +21,7 @@ from meritline.audit import service as audit
 from meritline.models import Employee
 from tests.api.conftest import Live, issue_tokens
 from tests.fixtures.factories import import_lines, new_tenant, person_line
+from tests.fixtures.http import CallsWithTokens
 
 API = "/api/v1"
 PROBLEM_KEYS = {"type", "title", "status", "detail", "instance"}
@@ -78,7 +79,7 @@ PROPOSALS: dict[str, tuple[int, str, bool]] = {
 
 
 @dataclass(frozen=True)
-class Org:
+class Org(CallsWithTokens):
     """One test's tenant on the module's server: its tokens and internal ids."""
 
     live: Live
@@ -87,21 +88,9 @@ class Org:
     token_ids: dict[str, int]
     employee_ids: dict[str, int]
 
-    def call(self, method: str, path: str, token: str, body: Any = None) -> httpx.Response:
-        """``method path`` as ``token`` (a name in ``tokens``, or a raw token string)."""
-        secret = self.tokens.get(token, token)
-        return self.live.client.request(
-            method, API + path, headers={"Authorization": f"Bearer {secret}"}, json=body
-        )
-
-    def get(self, path: str, token: str) -> httpx.Response:
-        return self.call("GET", path, token)
-
-    def post(self, path: str, token: str, body: Any = None) -> httpx.Response:
-        return self.call("POST", path, token, body)
-
-    def put(self, path: str, token: str, body: Any = None) -> httpx.Response:
-        return self.call("PUT", path, token, body)
+    @property
+    def http(self) -> httpx.Client:
+        return self.live.client
 
     def actor(self, token: str) -> str:
         """How the audit log and the API name the holder of ``token``."""

@@ -29,6 +29,7 @@ from meritline.models import Employee, OutboxDelivery, OutboxEvent, WritebackDes
 from tests.api.conftest import issue_tokens, serve
 from tests.fixtures.database import MigratedDatabase
 from tests.fixtures.factories import import_lines, new_tenant, person_line
+from tests.fixtures.http import CallsWithTokens
 
 API = "/api/v1"
 PROBLEM_KEYS = {"type", "title", "status", "detail", "instance"}
@@ -93,7 +94,7 @@ def server(migrated: MigratedDatabase) -> Iterator[Server]:
 
 
 @dataclass(frozen=True)
-class Org:
+class Org(CallsWithTokens):
     """One test's tenant: its tokens and internal ids."""
 
     server: Server
@@ -101,17 +102,9 @@ class Org:
     tokens: dict[str, str]
     employee_ids: dict[str, int]
 
-    def call(self, method: str, path: str, token: str, body: Any = None) -> httpx.Response:
-        secret = self.tokens.get(token, token)
-        return self.server.client.request(
-            method, API + path, headers={"Authorization": f"Bearer {secret}"}, json=body
-        )
-
-    def get(self, path: str, token: str) -> httpx.Response:
-        return self.call("GET", path, token)
-
-    def post(self, path: str, token: str, body: Any = None) -> httpx.Response:
-        return self.call("POST", path, token, body)
+    @property
+    def http(self) -> httpx.Client:
+        return self.server.client
 
 
 def build_org(server: Server) -> Org:

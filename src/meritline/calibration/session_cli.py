@@ -18,26 +18,21 @@ from meritline.calibration.schemas import (
     VoteCast,
 )
 from meritline.cli.runtime import (
-    AS_EMPLOYEE,
     AS_JSON,
     AS_ORG_UNIT,
-    AS_ROLE,
     ActingAs,
     Runtime,
     command_group,
     console,
     emit_json,
     validated,
+    with_acting_options,
 )
 from meritline.errors import InvalidInput
 
 app = command_group(
     "Calibration sessions: committee, votes, analysis, adjustments with reasons, approvals, lock."
 )
-
-
-def _acting(as_employee: str | None, role: str, org_unit: list[str]) -> ActingAs:
-    return ActingAs(as_employee, role, tuple(org_unit))
 
 
 @app.command("create")
@@ -75,16 +70,16 @@ def create(
 
 
 @app.command("list")
+@with_acting_options
 def list_(
     ctx: typer.Context,
     cycle: str,
-    as_employee: str | None = AS_EMPLOYEE,
-    role: str = AS_ROLE,
-    org_unit: list[str] = AS_ORG_UNIT,
     as_json: bool = AS_JSON,
+    *,
+    acting: ActingAs,
 ) -> None:
     """The cycle's sessions (that you organise or sit on)."""
-    with Runtime.of(ctx).acting(_acting(as_employee, role, org_unit), read_only=True) as (s, who):
+    with Runtime.of(ctx).acting(acting, read_only=True) as (s, who):
         found = sessions.list_sessions(s, who, cycle=cycle)
     if as_json:
         emit_json(found)
@@ -96,17 +91,17 @@ def list_(
 
 
 @app.command("ratings")
+@with_acting_options
 def ratings(
     ctx: typer.Context,
     cycle: str,
     name: str,
-    as_employee: str | None = AS_EMPLOYEE,
-    role: str = AS_ROLE,
-    org_unit: list[str] = AS_ORG_UNIT,
     as_json: bool = AS_JSON,
+    *,
+    acting: ActingAs,
 ) -> None:
     """The population's proposed and calibrated ratings beside their evidence scores."""
-    with Runtime.of(ctx).acting(_acting(as_employee, role, org_unit), read_only=True) as (s, who):
+    with Runtime.of(ctx).acting(acting, read_only=True) as (s, who):
         rows = sessions.proposed_ratings(s, who, cycle=cycle, name=name)
     if as_json:
         emit_json(rows)
@@ -147,17 +142,17 @@ def vote(
 
 
 @app.command("votes")
+@with_acting_options
 def votes(
     ctx: typer.Context,
     cycle: str,
     name: str,
-    as_employee: str | None = AS_EMPLOYEE,
-    role: str = AS_ROLE,
-    org_unit: list[str] = AS_ORG_UNIT,
     as_json: bool = AS_JSON,
+    *,
+    acting: ActingAs,
 ) -> None:
     """Where the committee disagrees, and its agreement statistic."""
-    with Runtime.of(ctx).acting(_acting(as_employee, role, org_unit), read_only=True) as (s, who):
+    with Runtime.of(ctx).acting(acting, read_only=True) as (s, who):
         summary = sessions.vote_summary(s, who, cycle=cycle, name=name)
     if as_json:
         emit_json(summary)
@@ -169,17 +164,17 @@ def votes(
 
 
 @app.command("analyze")
+@with_acting_options
 def analyze(
     ctx: typer.Context,
     cycle: str,
     name: str,
-    as_employee: str | None = AS_EMPLOYEE,
-    role: str = AS_ROLE,
-    org_unit: list[str] = AS_ORG_UNIT,
     as_json: bool = AS_JSON,
+    *,
+    acting: ActingAs,
 ) -> None:
     """Run the statistics on the session's current ratings (kept as pre or post)."""
-    with Runtime.of(ctx).acting(_acting(as_employee, role, org_unit)) as (s, who):
+    with Runtime.of(ctx).acting(acting) as (s, who):
         result = sessions.analyze(s, who, cycle=cycle, name=name)
     if as_json:
         emit_json(result)
@@ -220,17 +215,17 @@ def print_findings(result: SessionAnalysis) -> None:
 
 
 @app.command("compare")
+@with_acting_options
 def compare(
     ctx: typer.Context,
     cycle: str,
     name: str,
-    as_employee: str | None = AS_EMPLOYEE,
-    role: str = AS_ROLE,
-    org_unit: list[str] = AS_ORG_UNIT,
     as_json: bool = AS_JSON,
+    *,
+    acting: ActingAs,
 ) -> None:
     """Before and after the adjustments, side by side."""
-    with Runtime.of(ctx).acting(_acting(as_employee, role, org_unit), read_only=True) as (s, who):
+    with Runtime.of(ctx).acting(acting, read_only=True) as (s, who):
         result = sessions.compare(s, who, cycle=cycle, name=name)
     if as_json:
         emit_json(result)
@@ -240,6 +235,7 @@ def compare(
 
 
 @app.command("adjust")
+@with_acting_options
 def adjust(
     ctx: typer.Context,
     cycle: str,
@@ -248,10 +244,9 @@ def adjust(
     rating: float | None = typer.Option(None, help="The calibrated rating."),
     potential: str | None = typer.Option(None, help="low, medium or high."),
     reason: str = typer.Option(..., help="Why (at least 20 characters)."),
-    as_employee: str | None = AS_EMPLOYEE,
-    role: str = AS_ROLE,
-    org_unit: list[str] = AS_ORG_UNIT,
     as_json: bool = AS_JSON,
+    *,
+    acting: ActingAs,
 ) -> None:
     """Change a rating in the session, with the reason. Example: meritline calibration adjust
     FY2026 Engineering E0042 --rating 3 --reason "Evidence shows a solid, not exceptional, year".
@@ -259,7 +254,7 @@ def adjust(
     data = validated(
         AdjustmentCreate, "adjustment", rating=rating, potential=potential, reason=reason
     )
-    with Runtime.of(ctx).acting(_acting(as_employee, role, org_unit)) as (s, who):
+    with Runtime.of(ctx).acting(acting) as (s, who):
         made = sessions.adjust(s, who, cycle=cycle, name=name, employee_id=employee, data=data)
     if as_json:
         emit_json(made)
@@ -272,17 +267,17 @@ def adjust(
 
 
 @app.command("adjustments")
+@with_acting_options
 def adjustments(
     ctx: typer.Context,
     cycle: str,
     name: str,
-    as_employee: str | None = AS_EMPLOYEE,
-    role: str = AS_ROLE,
-    org_unit: list[str] = AS_ORG_UNIT,
     as_json: bool = AS_JSON,
+    *,
+    acting: ActingAs,
 ) -> None:
     """Every adjustment of a session, with its reason and actor."""
-    with Runtime.of(ctx).acting(_acting(as_employee, role, org_unit), read_only=True) as (s, who):
+    with Runtime.of(ctx).acting(acting, read_only=True) as (s, who):
         made = sessions.list_adjustments(s, who, cycle=cycle, name=name)
     if as_json:
         emit_json(made)
@@ -302,16 +297,16 @@ def adjustments(
 
 
 @app.command("queue")
+@with_acting_options
 def queue(
     ctx: typer.Context,
     status: str = typer.Option("pending", help="pending, approved, rejected, withdrawn, or all."),
-    as_employee: str | None = AS_EMPLOYEE,
-    role: str = AS_ROLE,
-    org_unit: list[str] = AS_ORG_UNIT,
     as_json: bool = AS_JSON,
+    *,
+    acting: ActingAs,
 ) -> None:
     """The routed cases waiting for an approver role (yours, or every queue for an admin)."""
-    with Runtime.of(ctx).acting(_acting(as_employee, role, org_unit), read_only=True) as (s, who):
+    with Runtime.of(ctx).acting(acting, read_only=True) as (s, who):
         items = sessions.approval_queue(s, who, status=None if status == "all" else status)
     if as_json:
         emit_json(items)
@@ -347,7 +342,7 @@ def decide(
     data = validated(
         Decision, "decision", decision="rejected" if reject else "approved", reason=reason
     )
-    with Runtime.of(ctx).acting(_acting(as_employee, role, org_unit)) as (s, who):
+    with Runtime.of(ctx).acting(ActingAs(as_employee, role, tuple(org_unit))) as (s, who):
         decided = sessions.decide(s, who, item_id=item, data=data)
     if as_json:
         emit_json(decided)
@@ -358,17 +353,17 @@ def decide(
 
 
 @app.command("lock")
+@with_acting_options
 def lock(
     ctx: typer.Context,
     cycle: str,
     name: str,
-    as_employee: str | None = AS_EMPLOYEE,
-    role: str = AS_ROLE,
-    org_unit: list[str] = AS_ORG_UNIT,
     as_json: bool = AS_JSON,
+    *,
+    acting: ActingAs,
 ) -> None:
     """Lock the session: calibrated ratings become new versions of the reviews."""
-    with Runtime.of(ctx).acting(_acting(as_employee, role, org_unit)) as (s, who):
+    with Runtime.of(ctx).acting(acting) as (s, who):
         result = sessions.lock(s, who, cycle=cycle, name=name)
     if as_json:
         emit_json(result)
@@ -380,14 +375,14 @@ def lock(
 
 
 @app.command("packet")
+@with_acting_options
 def packet(
     ctx: typer.Context,
     cycle: str,
     name: str,
     html: Path = typer.Option(..., "--html", help="Where to write the packet (one HTML file)."),
-    as_employee: str | None = AS_EMPLOYEE,
-    role: str = AS_ROLE,
-    org_unit: list[str] = AS_ORG_UNIT,
+    *,
+    acting: ActingAs,
 ) -> None:
     """Write the committee's printable packet: distribution, rater effects, flagged cases with
     their evidence, adjustments with reasons, the 9-box. Example: meritline calibration packet
@@ -395,7 +390,7 @@ def packet(
     """
     if not html.parent.is_dir():
         raise InvalidInput(f"No folder {str(html.parent)!r} for the packet; create it first.")
-    with Runtime.of(ctx).acting(_acting(as_employee, role, org_unit), read_only=True) as (s, who):
+    with Runtime.of(ctx).acting(acting, read_only=True) as (s, who):
         data = sessions.packet(s, who, cycle=cycle, name=name)
     html.write_text(render_packet(data), encoding="utf-8")
     console.print(f"Packet written to {html}.")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import typer
 from pydantic import BaseModel, ValidationError
@@ -113,6 +115,41 @@ class ActingAs:
 AS_EMPLOYEE = typer.Option(None, "--as", help="Act as this employee (with --role).")
 AS_ROLE = typer.Option("manager", "--role", help="The role --as acts in.")
 AS_ORG_UNIT = typer.Option([], "--org-unit", help="Org unit(s) for --role hrbp.")
+
+C = TypeVar("C", bound=Callable[..., None])
+
+
+def with_acting_options(command: C) -> C:
+    """Give a command ``--as EMPLOYEE --role ROLE [--org-unit PATH]``, handed to it as one
+    keyword-only ``acting: ActingAs`` (the options are declared once, here).
+
+    Typer reads a command's options from its signature, so the wrapper's signature is the
+    command's own with ``acting`` replaced by the three options.
+    """
+    own = inspect.signature(command, eval_str=True)
+    options = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=kind)
+        for name, default, kind in (
+            ("as_employee", AS_EMPLOYEE, str | None),
+            ("as_role", AS_ROLE, str),
+            ("as_org_unit", AS_ORG_UNIT, list[str]),
+        )
+    ]
+    kept = [p for p in own.parameters.values() if p.name != "acting"]
+
+    @functools.wraps(command)
+    def wrapper(
+        *args: Any,
+        as_employee: str | None = None,
+        as_role: str = "manager",
+        as_org_unit: Sequence[str] = (),
+        **kwargs: Any,
+    ) -> None:
+        command(*args, acting=ActingAs(as_employee, as_role, tuple(as_org_unit)), **kwargs)
+
+    wrapper.__signature__ = own.replace(parameters=[*kept, *options])  # type: ignore[attr-defined]
+    return cast(C, wrapper)
+
 
 M = TypeVar("M", bound=BaseModel)
 

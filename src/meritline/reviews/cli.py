@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -10,16 +11,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from meritline.cli.runtime import (
-    AS_EMPLOYEE,
     AS_JSON,
-    AS_ORG_UNIT,
-    AS_ROLE,
     ActingAs,
     Runtime,
     command_group,
     console,
     emit_json,
     validated,
+    with_acting_options,
 )
 from meritline.errors import InvalidInput
 from meritline.reviews import flows, service
@@ -155,6 +154,7 @@ def _citations(cite: list[str]) -> list[Citation]:
 
 
 @review_app.command("submit")
+@with_acting_options
 def submit(
     ctx: typer.Context,
     cycle: str,
@@ -168,10 +168,9 @@ def submit(
     ),
     self_review: bool = typer.Option(False, "--self", help="A self review (with --as them)."),
     reason: str | None = typer.Option(None, help="Amend the submitted review, saying why."),
-    as_employee: str | None = AS_EMPLOYEE,
-    role: str = AS_ROLE,
-    org_unit: list[str] = AS_ORG_UNIT,
     as_json: bool = AS_JSON,
+    *,
+    acting: ActingAs,
 ) -> None:
     """Submit (or, with --reason, amend) a review. Example: meritline review submit FY2026
     E0042 --as E0002 --rating 4 --potential high --assessment "..." --cite signal:812.
@@ -186,7 +185,8 @@ def submit(
     # what is not given is not set: an amendment keeps the latest version's value
     values: dict[str, object] = {k: v for k, v in given.items() if v is not None}
     values["kind"] = "self" if self_review else "manager"
-    acting = ActingAs(as_employee, "employee" if self_review else role, tuple(org_unit))
+    if self_review:  # a self review is written as the employee
+        acting = replace(acting, role="employee")
     with Runtime.of(ctx).acting(acting) as (session, subject):
         if reason is None:
             data = validated(ReviewSubmit, "review", **values)
@@ -208,17 +208,16 @@ def submit(
 
 
 @review_app.command("history")
+@with_acting_options
 def history(
     ctx: typer.Context,
     cycle: str,
     employee: str,
-    as_employee: str | None = AS_EMPLOYEE,
-    role: str = AS_ROLE,
-    org_unit: list[str] = AS_ORG_UNIT,
     as_json: bool = AS_JSON,
+    *,
+    acting: ActingAs,
 ) -> None:
     """Every version of an employee's reviews in a cycle."""
-    acting = ActingAs(as_employee, role, tuple(org_unit))
     with Runtime.of(ctx).acting(acting, read_only=True) as (session, subject):
         versions = service.review_history(session, subject, cycle=cycle, employee_id=employee)
     if as_json:
@@ -235,17 +234,16 @@ def history(
 
 
 @review_app.command("list")
+@with_acting_options
 def list_reviews(
     ctx: typer.Context,
     cycle: str,
     self_reviews: bool = typer.Option(False, "--self", help="Self reviews instead."),
-    as_employee: str | None = AS_EMPLOYEE,
-    role: str = AS_ROLE,
-    org_unit: list[str] = AS_ORG_UNIT,
     as_json: bool = AS_JSON,
+    *,
+    acting: ActingAs,
 ) -> None:
     """The latest review of each employee visible (to you, or to --as someone)."""
-    acting = ActingAs(as_employee, role, tuple(org_unit))
     with Runtime.of(ctx).acting(acting, read_only=True) as (session, subject):
         reviews = service.latest_reviews(
             session, subject, cycle=cycle, kind="self" if self_reviews else "manager"
@@ -276,6 +274,7 @@ def _rating(review: Review) -> str:
 
 
 @feedback_app.command("request")
+@with_acting_options
 def request(
     ctx: typer.Context,
     cycle: str,
@@ -283,10 +282,9 @@ def request(
     responders: str = typer.Option(..., "--from", help="Colleagues' ids, comma-separated."),
     relation: str = typer.Option("peer", help="peer, upward or other."),
     anonymous: bool = typer.Option(False, "--anonymous", help="Answers do not name authors."),
-    as_employee: str | None = AS_EMPLOYEE,
-    role: str = AS_ROLE,
-    org_unit: list[str] = AS_ORG_UNIT,
     as_json: bool = AS_JSON,
+    *,
+    acting: ActingAs,
 ) -> None:
     """Ask colleagues for feedback. Example: meritline feedback request FY2026 E0042
     --from E0040,E0043,E0051 --anonymous --as E0002.
@@ -298,7 +296,6 @@ def request(
         relation=relation,
         anonymous=anonymous,
     )
-    acting = ActingAs(as_employee, role, tuple(org_unit))
     with Runtime.of(ctx).acting(acting) as (session, subject):
         items = service.request_feedback(
             session, subject, cycle=cycle, employee_id=employee, data=data
@@ -347,17 +344,16 @@ def answer(
 
 
 @feedback_app.command("show")
+@with_acting_options
 def show_feedback(
     ctx: typer.Context,
     cycle: str,
     employee: str,
-    as_employee: str | None = AS_EMPLOYEE,
-    role: str = AS_ROLE,
-    org_unit: list[str] = AS_ORG_UNIT,
     as_json: bool = AS_JSON,
+    *,
+    acting: ActingAs,
 ) -> None:
     """The feedback on an employee: answers appear only once enough exist."""
-    acting = ActingAs(as_employee, role, tuple(org_unit))
     with Runtime.of(ctx).acting(acting) as (session, subject):
         summary = service.feedback_summary(session, subject, cycle=cycle, employee_id=employee)
     if as_json:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import import_module
@@ -33,8 +34,8 @@ class NotTried(TransientFailure):
     """Held back because the destination just failed another one; costs no attempt."""
 
 
-class Destination:
-    """Delivers envelopes to one place.
+class Destination(ABC):
+    """Delivers envelopes to one place (a plugin implements ``deliver``).
 
     ``deliver`` gets every pending envelope for this destination at once, oldest first; it
     returns the keys delivered, and raises ``TransientFailure`` / ``PermanentFailure`` for the
@@ -48,12 +49,13 @@ class Destination:
         self.target, self.secret, self.history = target, secret, history
 
     @classmethod
+    @abstractmethod
     def check(cls, target: str, secret: str | None) -> None:
         """Refuse a target or secret this kind cannot use (``InvalidInput``)."""
 
+    @abstractmethod
     def deliver(self, envelopes: Sequence[Envelope]) -> tuple[list[str], dict[str, Exception]]:
         """Send; return (delivered keys, failures by key)."""
-        raise NotImplementedError
 
 
 #: The destinations meritline ships (also registered as entry points; listed here so an
