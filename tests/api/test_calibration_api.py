@@ -21,10 +21,9 @@ from meritline.audit import service as audit
 from meritline.models import Employee
 from tests.api.conftest import Live, issue_tokens
 from tests.fixtures.factories import import_lines, new_tenant, person_line
-from tests.fixtures.http import CallsWithTokens
+from tests.fixtures.http import CallsWithTokens, assert_problem, ok
 
 API = "/api/v1"
-PROBLEM_KEYS = {"type", "title", "status", "detail", "instance"}
 REASON = "Two missed launches the review leaves out."  # 42 characters
 DECIDED = "The committee's notes and the evidence support it."
 NO_OPERATION = "No such operation for this role."
@@ -133,24 +132,6 @@ def added_since(o: Org, before: list[tuple[str, str, str | None]]) -> list[tuple
     after = audit_actions(o)
     assert after[: len(before)] == before
     return [(action, kind) for action, kind, _ in after[len(before) :]]
-
-
-def assert_problem(response: httpx.Response, status: int, detail: str | None = None) -> Any:
-    """A problem+json error with ``status`` (and exactly ``detail`` when given)."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert set(body) >= PROBLEM_KEYS, body
-    assert body["status"] == status and body["type"] == "about:blank"
-    assert body["instance"] == response.request.url.path
-    if detail is not None:
-        assert body["detail"] == detail, body["detail"]
-    return body
-
-
-def ok(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 def advance(o: Org, cycle: str, *statuses: str) -> None:

@@ -30,9 +30,9 @@ from meritline.evidence.signals import ExternalAccount, SignalDraft
 from meritline.models import Employee, ScoreSnapshot, Signal
 from meritline.scoring.jobs import run_scoring
 from tests.api.conftest import Live, issue_tokens
+from tests.fixtures.http import assert_problem
 
 API = "/api/v1"
-PROBLEM_KEYS = {"type", "title", "status", "detail", "instance"}
 QUESTION = "What did this person achieve in the period, and what evidence shows it?"
 REASON = "Calibrated against the whole team's delivery this year."
 #: When the cited signals happened (one per employee below).
@@ -191,19 +191,6 @@ def submit(w: World, name: str, employee: str, token: str, **body: Any) -> httpx
 
 def amend(w: World, name: str, employee: str, token: str, **body: Any) -> httpx.Response:
     return w.post(reviews_path(name, employee) + "/amendments", token, body)
-
-
-def assert_problem(response: httpx.Response, status: int, detail: str | None = None) -> Any:
-    """A problem+json error with ``status`` (and exactly ``detail`` when given)."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert set(body) >= PROBLEM_KEYS, body
-    assert body["status"] == status and body["type"] == "about:blank"
-    assert body["instance"] == response.request.url.path
-    if detail is not None:
-        assert body["detail"] == detail, body["detail"]
-    return body
 
 
 def when(value: str) -> datetime:

@@ -29,10 +29,9 @@ from meritline.models import Employee, OutboxDelivery, OutboxEvent, WritebackDes
 from tests.api.conftest import issue_tokens, serve
 from tests.fixtures.database import MigratedDatabase
 from tests.fixtures.factories import import_lines, new_tenant, person_line
-from tests.fixtures.http import CallsWithTokens
+from tests.fixtures.http import CallsWithTokens, assert_problem, ok
 
 API = "/api/v1"
-PROBLEM_KEYS = {"type", "title", "status", "detail", "instance"}
 KEY = Fernet.generate_key().decode()
 SECRET = "whsec-" + uuid.uuid4().hex  # 38 characters
 REASON = "The evidence shows a stronger year than the review says."
@@ -136,24 +135,6 @@ def audit_actions(o: Org) -> list[tuple[str, str]]:
         assert audit.verify(session, operator).ok
         events = audit.recent(session, operator, limit=100_000)
     return [(e.action, e.entity_type) for e in reversed(events)]
-
-
-def assert_problem(response: httpx.Response, status: int, detail: str | None = None) -> Any:
-    """A problem+json error with ``status`` (and exactly ``detail`` when given)."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert set(body) >= PROBLEM_KEYS, body
-    assert body["status"] == status and body["type"] == "about:blank"
-    assert body["instance"] == response.request.url.path
-    if detail is not None:
-        assert body["detail"] == detail, body["detail"]
-    return body
-
-
-def ok(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 def webhook(name: str = "comp", **extra: Any) -> dict[str, Any]:
