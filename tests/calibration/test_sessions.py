@@ -10,11 +10,18 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from meritline.access import service as access
 from meritline.access.subject import Subject
 from meritline.calibration import routing, sessions
-from meritline.calibration.schemas import AdjustmentCreate, Decision, SessionCreate, VoteCast
+from meritline.calibration.schemas import (
+    Adjustment,
+    AdjustmentCreate,
+    Decision,
+    SessionCreate,
+    VoteCast,
+)
 from meritline.db.session import Database
 from meritline.errors import Conflict, NotFound
 from meritline.people import service as people
@@ -145,25 +152,13 @@ def test_adjustments_need_a_reason_and_are_never_edited(db: Database, acme: Subj
         AdjustmentCreate(rating=3, reason="too generous")
     facilitator = as_(db, acme, "M0", "calibrator")
     with db.unit_of_work(acme.tenant_id) as session:
-        made = sessions.adjust(
-            session,
-            facilitator,
-            cycle=CYCLE,
-            name=NAME,
-            employee_id="A2",
-            data=AdjustmentCreate(rating=3, reason="Evidence shows a solid, not exceptional, year"),
+        made = adjust_in(
+            session, facilitator, "A2", 3, "Evidence shows a solid, not exceptional, year"
         )
     assert [(a.field, a.old_value, a.new_value) for a in made] == [("rating", "4", "3")]
     member = as_(db, acme, "M1", "calibrator")
     with db.unit_of_work(acme.tenant_id) as session, pytest.raises(NotFound, match="facilitator"):
-        sessions.adjust(
-            session,
-            member,
-            cycle=CYCLE,
-            name=NAME,
-            employee_id="A3",
-            data=AdjustmentCreate(rating=3, reason="Members vote; the facilitator changes"),
-        )
+        adjust_in(session, member, "A3", 3, "Members vote; the facilitator changes")
     for statement in (
         "UPDATE calibration_adjustment SET new_value = '5'",
         "DELETE FROM calibration_adjustment",
@@ -180,14 +175,7 @@ def test_sensitive_cases_are_routed_and_nobody_decides_their_own(
 ) -> None:
     facilitator = as_(db, acme, "M0", "calibrator")
     with db.unit_of_work(acme.tenant_id) as session:
-        sessions.adjust(
-            session,
-            facilitator,
-            cycle=CYCLE,
-            name=NAME,
-            employee_id="A4",
-            data=AdjustmentCreate(rating=1, reason="Two missed launches the review leaves out"),
-        )
+        adjust_in(session, facilitator, "A4", 1, "Two missed launches the review leaves out")
         queue = sessions.approval_queue(session, acme)
     routed = {(i.employee_id, i.rule, i.approver_role) for i in queue}
     assert ("A4", "changed_two_levels", "hrbp") in routed
@@ -239,14 +227,7 @@ def test_a_decided_case_is_revisited_when_the_rating_changes_again(
 
     def set_a2(rating: int, reason: str) -> None:
         with db.unit_of_work(acme.tenant_id) as session:
-            sessions.adjust(
-                session,
-                acme,
-                cycle=CYCLE,
-                name=NAME,
-                employee_id="A2",
-                data=AdjustmentCreate(rating=rating, reason=reason),
-            )
+            adjust_in(session, acme, "A2", rating, reason)
 
     set_a2(2, "Missed the two commitments of the year")
     hrbp = as_(db, acme, "H", "hrbp", ["Engineering"])
@@ -300,14 +281,7 @@ def test_locking_pushes_the_calibrated_ratings_into_the_reviews(
 ) -> None:
     with db.unit_of_work(acme.tenant_id) as session:
         sessions.analyze(session, acme, cycle=CYCLE, name=NAME)
-        sessions.adjust(
-            session,
-            acme,
-            cycle=CYCLE,
-            name=NAME,
-            employee_id="A3",
-            data=AdjustmentCreate(rating=3, reason="Peer feedback and evidence match a 3"),
-        )
+        adjust_in(session, acme, "A3", 3, "Peer feedback and evidence match a 3")
         sessions.analyze(session, acme, cycle=CYCLE, name=NAME)
     approve_everything(db, acme)
     with db.unit_of_work(acme.tenant_id) as session:
@@ -315,20 +289,27 @@ def test_locking_pushes_the_calibrated_ratings_into_the_reviews(
         history = reviews.review_history(session, acme, cycle=CYCLE, employee_id="A3")
         comparison = sessions.compare(session, acme, cycle=CYCLE, name=NAME)
         with pytest.raises(Conflict, match="locked"):
-            sessions.adjust(
-                session,
-                acme,
-                cycle=CYCLE,
-                name=NAME,
-                employee_id="A3",
-                data=AdjustmentCreate(rating=4, reason="Changing it after the lock is refused"),
-            )
+            adjust_in(session, acme, "A3", 4, "Changing it after the lock is refused")
     assert result.pushed == 1
     latest = history[-1]
     assert (latest.version, latest.rating, latest.origin) == (2, 3, "calibration")
     assert "Peer feedback and evidence match a 3" in (latest.reason or "")
     assert comparison.pre is not None and comparison.post is not None
     assert any(line.startswith("raters flagged") for line in comparison.changes)
+
+
+def adjust_in(
+    session: Session, who: Subject, employee: str, rating: float, reason: str
+) -> list[Adjustment]:
+    """The session's adjustment of ``employee``'s rating, as ``who``."""
+    return sessions.adjust(
+        session,
+        who,
+        cycle=CYCLE,
+        name=NAME,
+        employee_id=employee,
+        data=AdjustmentCreate(rating=rating, reason=reason),
+    )
 
 
 def approve_everything(db: Database, operator: Subject) -> None:
@@ -391,14 +372,7 @@ def test_whoever_changed_a_rating_last_does_not_decide_its_case(
         (hrbp, 1, "The migration was a team effort; two deadlines missed"),
     ):
         with db.unit_of_work(acme.tenant_id) as session:
-            sessions.adjust(
-                session,
-                who,
-                cycle=CYCLE,
-                name=NAME,
-                employee_id="A5",
-                data=AdjustmentCreate(rating=rating, reason=reason),
-            )
+            adjust_in(session, who, "A5", rating, reason)
     with db.unit_of_work(acme.tenant_id) as session:
         [item] = [
             i
